@@ -1,0 +1,196 @@
+//! Data-driven tests of attribute names, values, defaults and serialization.
+
+use std::time::{Duration, SystemTime};
+
+use super::*;
+
+#[test]
+fn valid_names() {
+    let names = [
+        "a",
+        "id",
+        "type",
+        "partitionkey",
+        "x1",
+        "0",
+        "abcdefghij0123456789",
+    ];
+    for name in names {
+        assert!(validate_name(name).is_ok(), "{name:?} should be valid");
+    }
+}
+
+#[test]
+fn invalid_names() {
+    let cases = [
+        ("", "must not be empty"),
+        (
+            "Type",
+            "may contain only lowercase ASCII letters and digits",
+        ),
+        (
+            "partition_key",
+            "may contain only lowercase ASCII letters and digits",
+        ),
+        (
+            "data-schema",
+            "may contain only lowercase ASCII letters and digits",
+        ),
+        (
+            "with space",
+            "may contain only lowercase ASCII letters and digits",
+        ),
+        ("é", "may contain only lowercase ASCII letters and digits"),
+        ("abcdefghij0123456789x", "is longer than 20 characters"),
+    ];
+    for (name, expected) in cases {
+        match validate_name(name) {
+            Err(Error::InvalidAttributeName { reason, .. }) => {
+                assert_eq!(reason, expected, "{name:?}");
+            }
+            other => panic!("{name:?}: expected an invalid name, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn rejected_names_are_bounded_in_the_error() {
+    let long = "X".repeat(10_000);
+    let Err(err) = validate_name(&long) else {
+        panic!("accepted a 10k name")
+    };
+    assert!(err.to_string().len() < 200, "{err}");
+}
+
+#[test]
+fn invalid_values() {
+    let cases = [
+        ("id", "", "must not be empty"),
+        ("source", "", "must not be empty"),
+        ("type", "", "must not be empty"),
+        ("specversion", "0.3", "must be 1.0"),
+        ("time", "yesterday", "must be an RFC 3339 timestamp"),
+        (
+            "time",
+            "2026-13-01T00:00:00Z",
+            "must be an RFC 3339 timestamp",
+        ),
+    ];
+    for (name, value, expected) in cases {
+        let mut attrs = Attributes::new();
+        match attrs.insert(name, value) {
+            Err(Error::InvalidAttributeValue { reason, .. }) => {
+                assert_eq!(reason, expected, "{name}={value:?}");
+            }
+            other => panic!("{name}={value:?}: expected an invalid value, got {other:?}"),
+        }
+        assert!(attrs.is_empty(), "a rejected value must not be stored");
+    }
+}
+
+#[test]
+fn valid_values_of_well_known_attributes() {
+    let mut attrs = Attributes::new();
+    attrs.insert("specversion", "1.0").unwrap();
+    attrs
+        .insert("time", "2026-11-22T18:00:00.123+02:00")
+        .unwrap();
+    attrs.insert("subject", "").unwrap();
+    let expected = SystemTime::UNIX_EPOCH + Duration::from_millis(1_795_363_200_123);
+    assert_eq!(attrs.time(), Some(expected));
+}
+
+#[test]
+fn typed_accessors_read_and_write_their_names() {
+    let mut attrs = Attributes::new();
+    attrs.set_id("1").unwrap();
+    attrs.set_source("/svc").unwrap();
+    attrs.set_type("orders.created").unwrap();
+    attrs.set_subject("o-1").unwrap();
+    attrs.set_datacontenttype("application/json").unwrap();
+    attrs.set_dataschema("https://schemas/o").unwrap();
+    attrs.set_destination("kafka://orders").unwrap();
+    attrs.set_correlation_id("c-1").unwrap();
+    attrs.set_causation_id("m-0").unwrap();
+    attrs.set_partition_key("customer-7").unwrap();
+    let expected = [
+        ("causationid", "m-0"),
+        ("correlationid", "c-1"),
+        ("datacontenttype", "application/json"),
+        ("dataschema", "https://schemas/o"),
+        ("destination", "kafka://orders"),
+        ("id", "1"),
+        ("partitionkey", "customer-7"),
+        ("source", "/svc"),
+        ("subject", "o-1"),
+        ("type", "orders.created"),
+    ];
+    assert_eq!(attrs.iter().collect::<Vec<_>>(), expected);
+    assert_eq!(attrs.message_type(), Some("orders.created"));
+    assert_eq!(attrs.partition_key(), Some("customer-7"));
+    assert_eq!(attrs.specversion(), "1.0");
+}
+
+#[test]
+fn defaults_fill_id_and_time_only_when_absent() {
+    let before = SystemTime::now() - Duration::from_secs(1);
+    let mut attrs = Attributes::new();
+    attrs.fill_defaults();
+    let id = attrs.id().unwrap().to_owned();
+    assert_eq!(uuid::Uuid::parse_str(&id).unwrap().get_version_num(), 7);
+    assert!(attrs.time().unwrap() >= before);
+
+    attrs.fill_defaults();
+    assert_eq!(attrs.id(), Some(id.as_str()), "an existing id is kept");
+
+    let mut given = Attributes::new();
+    given.set_id("mine").unwrap();
+    given.fill_defaults();
+    assert_eq!(given.id(), Some("mine"));
+}
+
+#[test]
+fn generated_ids_are_time_ordered() {
+    let ids: Vec<String> = (0..1000)
+        .map(|_| {
+            let mut attrs = Attributes::new();
+            attrs.fill_defaults();
+            attrs.id().unwrap().to_owned()
+        })
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted);
+}
+
+#[test]
+fn clones_share_until_written() {
+    let mut original = Attributes::new();
+    original.insert("tenant", "acme").unwrap();
+    let mut copy = original.clone();
+    assert!(Arc::ptr_eq(&original.map, &copy.map));
+    copy.insert("tenant", "other").unwrap();
+    assert_eq!(original.get("tenant"), Some("acme"));
+    assert_eq!(copy.get("tenant"), Some("other"));
+}
+
+#[test]
+fn encoded_len_counts_names_and_values() {
+    let mut attrs = Attributes::new();
+    attrs.insert("ab", "cde").unwrap();
+    attrs.insert("f", "").unwrap();
+    assert_eq!(attrs.encoded_len(), 6);
+}
+
+#[test]
+fn serde_round_trip_validates() {
+    let mut attrs = Attributes::new();
+    attrs.set_type("t").unwrap();
+    attrs.insert("tenant", "acme").unwrap();
+    let json = serde_json::to_string(&attrs).unwrap();
+    assert_eq!(json, r#"{"tenant":"acme","type":"t"}"#);
+    assert_eq!(serde_json::from_str::<Attributes>(&json).unwrap(), attrs);
+
+    let bad = serde_json::from_str::<Attributes>(r#"{"Bad":"x"}"#).unwrap_err();
+    assert!(bad.to_string().contains("invalid attribute name"), "{bad}");
+}

@@ -1,0 +1,230 @@
+//! The one error type of `switchyard-core`, and its transient/permanent classification.
+
+use std::{error::Error as StdError, fmt, time::Duration};
+
+use crate::redact::redact;
+
+/// A boxed error from outside Switchyard: a transport client, a handler, a codec.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in `switchyard-core` and in the traits it defines.
+///
+/// Every message is safe to log: values that come from outside (transport errors, handler
+/// errors, decode errors) are passed through [`redact`] before they are displayed. The
+/// wrapped source, reachable through [`std::error::Error::source`], is kept as it was so
+/// that it can be downcast; render a whole chain with [`Error::report`], which redacts every
+/// level.
+///
+/// [`Error::is_transient`] tells whether trying the same thing again may succeed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An attribute name breaks the CloudEvents naming rules.
+    #[error("invalid attribute name {name:?}: {reason}")]
+    InvalidAttributeName {
+        /// The rejected name, cut to a bounded length.
+        name: String,
+        /// Which rule it breaks.
+        reason: &'static str,
+    },
+
+    /// An attribute value is not valid for its attribute.
+    #[error("invalid value for attribute `{name}`: {reason}")]
+    InvalidAttributeValue {
+        /// The attribute.
+        name: String,
+        /// Why the value is rejected.
+        reason: &'static str,
+    },
+
+    /// A required attribute is absent.
+    #[error("missing required attribute `{name}`")]
+    MissingAttribute {
+        /// The attribute.
+        name: &'static str,
+    },
+
+    /// A message part is larger than the configured [`Limits`](crate::Limits) allow.
+    #[error("{field} is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge {
+        /// The part that is too large.
+        field: LimitedField,
+        /// Its size in bytes.
+        size: usize,
+        /// The configured limit in bytes.
+        limit: usize,
+    },
+
+    /// A value could not be serialized into a payload.
+    #[error("cannot encode payload as JSON")]
+    Encode(#[source] serde_json::Error),
+
+    /// A payload could not be decoded into the requested type.
+    #[error("cannot decode payload into `{target}`: {}", redact(&source.to_string()))]
+    Decode {
+        /// The Rust type that was asked for.
+        target: &'static str,
+        /// The decoder's error.
+        source: serde_json::Error,
+    },
+
+    /// The payload's `datacontenttype` is not one that the decoder understands.
+    #[error("cannot decode content type {content_type:?} as JSON")]
+    UnsupportedContentType {
+        /// The message's `datacontenttype`.
+        content_type: String,
+    },
+
+    /// No route, publisher or endpoint is known for a destination.
+    #[error("unknown destination {}", redact(destination))]
+    UnknownDestination {
+        /// The destination that matched nothing.
+        destination: String,
+    },
+
+    /// A bounded queue is full and its policy is to fail rather than wait.
+    #[error("queue `{queue}` is full")]
+    QueueFull {
+        /// The queue's name.
+        queue: String,
+    },
+
+    /// The component has been closed and takes no more work.
+    #[error("{component} is closed")]
+    Closed {
+        /// The closed component.
+        component: &'static str,
+    },
+
+    /// An operation did not finish within its deadline.
+    #[error("{operation} timed out after {after:?}")]
+    Timeout {
+        /// What timed out.
+        operation: &'static str,
+        /// The deadline that passed.
+        after: Duration,
+    },
+
+    /// A transport (broker client, connection, codec) failed.
+    #[error("transport error: {}", redact(&source.to_string()))]
+    Transport {
+        /// Whether retrying may succeed (a dropped connection) or not (an authorization
+        /// failure).
+        transient: bool,
+        /// The transport's own error.
+        source: BoxError,
+    },
+
+    /// A handler failed to process a message.
+    #[error("handler error: {}", redact(&source.to_string()))]
+    Handler {
+        /// Whether retrying may succeed.
+        transient: bool,
+        /// The handler's own error.
+        source: BoxError,
+    },
+}
+
+/// The message part that a [`Error::TooLarge`] names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LimitedField {
+    /// The payload bytes.
+    Payload,
+    /// The attributes: the sum of every name's and value's length.
+    Attributes,
+}
+
+impl fmt::Display for LimitedField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LimitedField::Payload => "payload",
+            LimitedField::Attributes => "attributes",
+        })
+    }
+}
+
+impl Error {
+    /// A transport failure that is worth retrying, such as a lost connection.
+    pub fn transient_transport(source: impl Into<BoxError>) -> Self {
+        Error::Transport {
+            transient: true,
+            source: source.into(),
+        }
+    }
+
+    /// A transport failure that retrying will not fix, such as a rejected credential.
+    pub fn permanent_transport(source: impl Into<BoxError>) -> Self {
+        Error::Transport {
+            transient: false,
+            source: source.into(),
+        }
+    }
+
+    /// A handler failure that is worth retrying.
+    pub fn transient_handler(source: impl Into<BoxError>) -> Self {
+        Error::Handler {
+            transient: true,
+            source: source.into(),
+        }
+    }
+
+    /// A handler failure that retrying will not fix: the message should be dead-lettered.
+    pub fn permanent_handler(source: impl Into<BoxError>) -> Self {
+        Error::Handler {
+            transient: false,
+            source: source.into(),
+        }
+    }
+
+    /// Whether trying the same operation again may succeed.
+    ///
+    /// Timeouts and full queues are transient; bad input (names, sizes, payloads) and closed
+    /// components are permanent. Transport and handler errors say which they are.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::Timeout { .. } | Error::QueueFull { .. } => true,
+            Error::Transport { transient, .. } | Error::Handler { transient, .. } => *transient,
+            Error::InvalidAttributeName { .. }
+            | Error::InvalidAttributeValue { .. }
+            | Error::MissingAttribute { .. }
+            | Error::TooLarge { .. }
+            | Error::Encode(_)
+            | Error::Decode { .. }
+            | Error::UnsupportedContentType { .. }
+            | Error::UnknownDestination { .. }
+            | Error::Closed { .. } => false,
+        }
+    }
+
+    /// The whole error chain on one line, `outer: cause: root cause`, with every level
+    /// passed through [`redact`]. Use this, not the raw chain, in logs and stored errors.
+    pub fn report(&self) -> String {
+        report(self)
+    }
+}
+
+/// Renders any error and its `source()` chain on one line, redacting every level.
+///
+/// Levels whose text is already contained in the level above (as
+/// [`Error::Transport`] displays its source) are not repeated.
+pub fn report(error: &(dyn StdError + 'static)) -> String {
+    let mut out = redact(&error.to_string()).into_owned();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let raw = cause.to_string();
+        let text = redact(&raw);
+        if !out.ends_with(&*text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        next = cause.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

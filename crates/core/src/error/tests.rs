@@ -1,0 +1,111 @@
+//! Tests of error classification and of redaction in error messages.
+
+use std::{io, time::Duration};
+
+use super::*;
+
+#[test]
+fn classification() {
+    let io = || io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+    let cases: Vec<(Error, bool)> = vec![
+        (
+            Error::Timeout {
+                operation: "publish",
+                after: Duration::from_secs(1),
+            },
+            true,
+        ),
+        (
+            Error::QueueFull {
+                queue: "orders".into(),
+            },
+            true,
+        ),
+        (Error::transient_transport(io()), true),
+        (Error::permanent_transport(io()), false),
+        (Error::transient_handler(io()), true),
+        (Error::permanent_handler(io()), false),
+        (Error::Closed { component: "bus" }, false),
+        (
+            Error::MissingAttribute {
+                name: "correlationid",
+            },
+            false,
+        ),
+        (
+            Error::TooLarge {
+                field: LimitedField::Payload,
+                size: 2,
+                limit: 1,
+            },
+            false,
+        ),
+        (
+            Error::UnknownDestination {
+                destination: "x://y".into(),
+            },
+            false,
+        ),
+        (
+            Error::UnsupportedContentType {
+                content_type: "text/plain".into(),
+            },
+            false,
+        ),
+        (
+            Error::InvalidAttributeName {
+                name: "X".into(),
+                reason: "r",
+            },
+            false,
+        ),
+        (
+            Error::InvalidAttributeValue {
+                name: "time".into(),
+                reason: "r",
+            },
+            false,
+        ),
+    ];
+    for (error, transient) in cases {
+        assert_eq!(error.is_transient(), transient, "{error}");
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("connect to redis://app:hunter2@cache failed")]
+struct Leaky {
+    #[source]
+    cause: io::Error,
+}
+
+#[test]
+fn messages_and_reports_are_redacted_but_sources_are_kept() {
+    let cause = io::Error::other("auth failed for password=hunter2");
+    let error = Error::transient_transport(Leaky { cause });
+    assert_eq!(
+        error.to_string(),
+        "transport error: connect to redis://[REDACTED]@cache failed"
+    );
+    assert_eq!(
+        error.report(),
+        "transport error: connect to redis://[REDACTED]@cache failed: \
+         auth failed for password=[REDACTED]"
+    );
+    let source = std::error::Error::source(&error).unwrap();
+    assert!(
+        source.downcast_ref::<Leaky>().is_some(),
+        "the source can still be downcast"
+    );
+}
+
+#[test]
+fn unknown_destinations_are_redacted() {
+    let error = Error::UnknownDestination {
+        destination: "kafka://u:pw@broker/t".into(),
+    };
+    assert_eq!(
+        error.to_string(),
+        "unknown destination kafka://[REDACTED]@broker/t"
+    );
+}

@@ -1,0 +1,71 @@
+//! The `Handler` trait: the application code that turns a message into zero or more
+//! messages.
+
+use std::{future::Future, sync::Arc};
+
+use async_trait::async_trait;
+
+use crate::{Message, Result};
+
+/// Processes one message and returns the messages it produces.
+///
+/// The handler borrows the message: whoever called it (a router, the engine) owns the
+/// delivery and settles it once the handler succeeded and every output was accepted, so a
+/// handler does not call `ack` or `nack` itself. An `Err` that is
+/// [transient](crate::Error::is_transient) may be retried; a permanent one sends the
+/// message to the dead letter.
+///
+/// Object-safe, so that handlers can be stored as `Arc<dyn Handler>`.
+#[async_trait]
+pub trait Handler: Send + Sync {
+    /// Handles `message`.
+    async fn handle(&self, message: &Message) -> Result<Vec<Message>>;
+}
+
+#[async_trait]
+impl<H: Handler + ?Sized> Handler for Arc<H> {
+    async fn handle(&self, message: &Message) -> Result<Vec<Message>> {
+        (**self).handle(message).await
+    }
+}
+
+/// A [`Handler`] made from an async closure; see [`handler_fn`].
+#[derive(Clone)]
+pub struct HandlerFn<F> {
+    f: F,
+}
+
+/// Makes a [`Handler`] from an async function of a message.
+///
+/// The function gets a clone of the message, which is cheap (see [`Message`]).
+///
+/// ```
+/// use switchyard_core::{Handler, Message, handler_fn};
+///
+/// # futures::executor::block_on(async {
+/// let echo = handler_fn(|message: Message| async move {
+///     Ok(vec![Message::new(message.payload().clone())])
+/// });
+/// let out = echo.handle(&Message::new("hi")).await?;
+/// assert_eq!(out[0].payload(), "hi");
+/// # Ok::<(), switchyard_core::Error>(())
+/// # }).unwrap();
+/// ```
+pub fn handler_fn<F, Fut>(f: F) -> HandlerFn<F>
+where
+    F: Fn(Message) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Vec<Message>>> + Send,
+{
+    HandlerFn { f }
+}
+
+#[async_trait]
+impl<F, Fut> Handler for HandlerFn<F>
+where
+    F: Fn(Message) -> Fut + Send + Sync,
+    Fut: Future<Output = Result<Vec<Message>>> + Send,
+{
+    async fn handle(&self, message: &Message) -> Result<Vec<Message>> {
+        (self.f)(message.clone()).await
+    }
+}

@@ -1,0 +1,3 @@
+//! Integration tests of `switchyard-core`: the traits as other crates use them.
+
+mod traits;
