@@ -1,0 +1,209 @@
+//! The G4 figures that criterion's medians cannot give: percentiles of single glob lookups
+//! at 10k patterns, and the glob scaling table from 100 to 1M patterns, over 4096 topics and
+//! over a hot set of 256. They are written to `target/perf/figures/G4.json`, which
+//! `cargo xtask perf` merges into its summary.
+
+use std::{
+    hint::black_box,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use serde_json::{Value, json};
+use switchyard_routing::pattern::PatternIndex;
+
+use crate::workload::{self, Route};
+
+/// Glob-only table sizes, and their labels.
+const SIZES: [(usize, &str); 5] = [
+    (100, "100"),
+    (1_000, "1k"),
+    (10_000, "10k"),
+    (100_000, "100k"),
+    (1_000_000, "1M"),
+];
+
+/// Distinct topics cycled through by the measurement. At 1M globs they touch several MB
+/// of the index, so the figure includes cache and TLB misses, as a router with traffic
+/// spread over many tenants would see.
+const TOPICS: usize = 4096;
+
+/// Distinct topics of the hot-set measurement: few enough that the parts of the index they
+/// touch stay in cache at every size, so that what remains is the index's own scaling.
+const HOT_TOPICS: usize = 256;
+
+/// The issue's goal for one glob lookup at 10k patterns, at the 99th percentile.
+const P99_GOAL_NS: f64 = 250.0;
+
+/// The issue's goal for the growth of the match time from 1k to 1M patterns.
+const SCALING_GOAL: f64 = 1.5;
+
+/// Above this clock cost (ns per `Instant` pair), one timing covers several lookups.
+const COARSE_CLOCK_NS: f64 = 40.0;
+
+/// Lookups per timing when the clock is coarse.
+const BATCH: usize = 8;
+
+/// Seed of the workloads: the same tables and topics in every run.
+const SEED: u64 = 0x5157_0004;
+
+/// Builds an index of `routes`, with each route's position as its value.
+pub(crate) fn build(routes: &[Route]) -> PatternIndex<u32> {
+    let mut builder = PatternIndex::builder();
+    for (i, (pattern, priority)) in routes.iter().enumerate() {
+        builder
+            .insert(pattern, *priority, i as u32)
+            .expect("benchmark patterns are valid");
+    }
+    builder.build()
+}
+
+struct Latency {
+    p50: f64,
+    p99: f64,
+    hit_rate: f64,
+}
+
+/// The median cost of reading the clock twice, in ns, to subtract from every timing.
+fn clock_overhead() -> f64 {
+    let mut samples: Vec<u128> = (0..10_001)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(Instant::now()).duration_since(start).as_nanos()
+        })
+        .collect();
+    samples.sort_unstable();
+    samples[samples.len() / 2] as f64
+}
+
+/// Times `samples` timings of `find_first` over `topics`, one lookup per timing, or
+/// [`BATCH`] lookups per timing on a coarse clock (then each sample is their mean).
+fn measure(index: &PatternIndex<u32>, topics: &[String], samples: usize, overhead: f64) -> Latency {
+    let batch = if overhead < COARSE_CLOCK_NS { 1 } else { BATCH };
+    let hits = topics
+        .iter()
+        .filter(|topic| index.find_first(topic).is_some())
+        .count();
+    let mut times = Vec::with_capacity(samples);
+    let mut at = 0;
+    for _ in 0..samples {
+        let start = Instant::now();
+        for _ in 0..batch {
+            black_box(index.find_first(black_box(&topics[at])));
+            at = (at + 1) % topics.len();
+        }
+        let elapsed = start.elapsed().as_nanos() as f64;
+        times.push(((elapsed - overhead) / batch as f64).max(0.0));
+    }
+    times.sort_unstable_by(f64::total_cmp);
+    Latency {
+        p50: times[times.len() / 2],
+        p99: times[times.len() * 99 / 100],
+        hit_rate: hits as f64 / topics.len() as f64,
+    }
+}
+
+fn row(id: String, value: f64, baseline: &str, baseline_value: f64, max_ratio: f64) -> Value {
+    let ratio = value / baseline_value;
+    json!({
+        "id": id,
+        "value": value,
+        "unit": "ns",
+        "baseline": baseline,
+        "baseline_value": baseline_value,
+        "ratio": ratio,
+        "goal": format!("ratio <= {max_ratio}"),
+        "met": ratio <= max_ratio,
+    })
+}
+
+/// Measures every size, prints a line per size to stderr and writes `G4.json`.
+pub(crate) fn run(quick: bool) {
+    let samples = if quick { 200_000 } else { 1_000_000 };
+    let overhead = clock_overhead();
+    eprintln!("G4: clock overhead {overhead:.0} ns per timing, subtracted");
+
+    let mut rows = Vec::new();
+    let mut medians = Vec::new();
+    let mut hot_medians = Vec::new();
+    for (size, label) in SIZES {
+        let started = Instant::now();
+        let load = workload::globs(size, TOPICS, SEED);
+        let index = build(&load.routes);
+        let built = started.elapsed();
+        let latency = measure(&index, &load.topics, samples, overhead);
+        let hot = measure(&index, &load.topics[..HOT_TOPICS], samples, overhead);
+        eprintln!(
+            "G4: {label:>4} globs built in {built:.2?}; find_first p50 {:.1} ns, p99 {:.1} ns \
+             ({TOPICS} topics, {:.0}% match); hot set of {HOT_TOPICS}: p50 {:.1} ns, p99 {:.1} ns",
+            latency.p50,
+            latency.p99,
+            latency.hit_rate * 100.0,
+            hot.p50,
+            hot.p99,
+        );
+        if size == 10_000 {
+            let goal = "the issue's p99 goal, 250 ns";
+            for (id, value) in [
+                ("G4.glob_10k.p50", latency.p50),
+                ("G4.glob_10k.p99", latency.p99),
+            ] {
+                rows.push(row(id.into(), value, goal, P99_GOAL_NS, 1.0));
+            }
+        }
+        medians.push((label, latency.p50));
+        hot_medians.push((label, hot.p50));
+    }
+
+    for (id, medians, baseline) in [
+        (
+            "G4.glob_scaling",
+            medians,
+            "p50 of the same lookups at 1k globs",
+        ),
+        (
+            "G4.glob_scaling_hot",
+            hot_medians,
+            "p50 of the same hot-set lookups at 1k globs",
+        ),
+    ] {
+        let reference = medians
+            .iter()
+            .find(|(label, _)| *label == "1k")
+            .map_or(f64::NAN, |&(_, p50)| p50);
+        for (label, p50) in medians {
+            rows.push(row(
+                format!("{id}.{label}"),
+                p50,
+                baseline,
+                reference,
+                SCALING_GOAL,
+            ));
+        }
+    }
+
+    let dir = figures_dir();
+    let path = dir.join("G4.json");
+    let written = std::fs::create_dir_all(&dir).and_then(|()| {
+        let text = serde_json::to_string_pretty(&rows).expect("rows serialize");
+        std::fs::write(&path, text)
+    });
+    match written {
+        Ok(()) => eprintln!("G4: wrote {}", path.display()),
+        Err(error) => eprintln!("G4: cannot write {}: {error}", path.display()),
+    }
+}
+
+/// `target/perf/figures`: under `CARGO_TARGET_DIR` if set (relative to the workspace, as
+/// cargo reads it), else under the workspace's `target`.
+fn figures_dir() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap_or(Path::new(".."));
+    let target = match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
+        Some(dir) => workspace.join(dir),
+        None => workspace.join("target"),
+    };
+    target.join("perf").join("figures")
+}

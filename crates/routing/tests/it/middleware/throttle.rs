@@ -1,0 +1,81 @@
+//! Throttle: calls are spaced to the rate, in order, with bounded waiting, and one layer's
+//! rate is shared by every handler it wraps.
+
+use std::{error::Error as _, sync::Arc, time::Duration};
+
+use futures::future::join_all;
+use switchyard_core::Handler;
+use switchyard_routing::middleware::throttle::{ThrottleLayer, ThrottledError};
+use tokio::time::Instant;
+use tower_layer::Layer;
+
+use super::support::{assert_between, message, recorded, within};
+
+const SECOND: Duration = Duration::from_secs(1);
+
+/// Asserts that each offset is the expected number of seconds, to tokio's 1 ms resolution.
+#[track_caller]
+fn assert_schedule(offsets: &[Duration], seconds: &[u32]) {
+    assert_eq!(offsets.len(), seconds.len(), "{offsets:?}");
+    for (offset, expected) in offsets.iter().zip(seconds) {
+        let expected = SECOND * *expected;
+        assert_between(*offset, expected, expected + Duration::from_millis(1));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn sequential_calls_are_spaced_to_the_rate() {
+    let (handler, calls) = recorded(|_, _| async { Ok(vec![]) });
+    let throttle = ThrottleLayer::builder(2, SECOND)
+        .build()
+        .unwrap()
+        .layer(handler);
+    let start = Instant::now();
+    for _ in 0..6 {
+        within(throttle.handle(&message("m"))).await.unwrap();
+    }
+    assert_schedule(&calls.offsets(start), &[0, 0, 1, 1, 2, 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn concurrent_calls_share_the_rate_in_arrival_order() {
+    let (handler, calls) = recorded(|_, _| async { Ok(vec![]) });
+    let layer = ThrottleLayer::builder(2, SECOND).build().unwrap();
+    // Two handlers from one layer (and its clone) share its rate.
+    let handler = Arc::new(handler);
+    let handlers = [layer.layer(handler.clone()), layer.clone().layer(handler)];
+    let start = Instant::now();
+    let message = message("m");
+    let calls_in_flight = (0..6).map(|n| handlers[n % 2].handle(&message));
+    let results = within(join_all(calls_in_flight)).await;
+    assert!(results.iter().all(Result::is_ok));
+    assert_schedule(&calls.offsets(start), &[0, 0, 1, 1, 2, 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_call_whose_turn_is_too_far_fails_at_once_without_taking_a_turn() {
+    let (handler, calls) = recorded(|_, _| async { Ok(vec![]) });
+    let period = Duration::from_secs(10);
+    let throttle = ThrottleLayer::builder(1, period)
+        .max_wait(Duration::from_secs(5))
+        .build()
+        .unwrap()
+        .layer(handler);
+
+    let start = Instant::now();
+    within(throttle.handle(&message("m"))).await.unwrap();
+    let err = within(throttle.handle(&message("m"))).await.unwrap_err();
+    assert_eq!(start.elapsed(), Duration::ZERO, "refused without waiting");
+    assert!(err.is_transient());
+    let throttled = err
+        .source()
+        .and_then(|source| source.downcast_ref::<ThrottledError>())
+        .unwrap();
+    assert_eq!(throttled.wait(), period);
+    assert_eq!(throttled.max_wait(), Duration::from_secs(5));
+
+    tokio::time::advance(period).await;
+    within(throttle.handle(&message("m"))).await.unwrap();
+    assert_eq!(calls.count(), 2);
+    assert_eq!(calls.gaps(), [period]);
+}
