@@ -53,6 +53,7 @@ fn hundred_routes() -> DispatchEngine {
 
 fn dispatch(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
         .build()
         .expect("runtime");
     let message = Message::builder()

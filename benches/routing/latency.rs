@@ -3,11 +3,7 @@
 //! over a hot set of 256. They are written to `target/perf/figures/G4.json`, which
 //! `cargo xtask perf` merges into its summary.
 
-use std::{
-    hint::black_box,
-    path::{Path, PathBuf},
-    time::Instant,
-};
+use std::{hint::black_box, time::Instant};
 
 use serde_json::{Value, json};
 use switchyard_routing::pattern::PatternIndex;
@@ -182,28 +178,5 @@ pub(crate) fn run(quick: bool) {
         }
     }
 
-    let dir = figures_dir();
-    let path = dir.join("G4.json");
-    let written = std::fs::create_dir_all(&dir).and_then(|()| {
-        let text = serde_json::to_string_pretty(&rows).expect("rows serialize");
-        std::fs::write(&path, text)
-    });
-    match written {
-        Ok(()) => eprintln!("G4: wrote {}", path.display()),
-        Err(error) => eprintln!("G4: cannot write {}: {error}", path.display()),
-    }
-}
-
-/// `target/perf/figures`: under `CARGO_TARGET_DIR` if set (relative to the workspace, as
-/// cargo reads it), else under the workspace's `target`.
-fn figures_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new(".."));
-    let target = match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    };
-    target.join("perf").join("figures")
+    switchyard_benches::write_figures("G4", &rows);
 }

@@ -44,6 +44,8 @@ enum Goal {
     /// The ratio must reach this: the figure (a slower alternative) costs at least so many
     /// baselines.
     AtLeast(f64),
+    /// No goal: the figure is reported for the record.
+    Report,
 }
 
 impl Goal {
@@ -51,6 +53,7 @@ impl Goal {
         match self {
             Self::AtMost(max) => ratio <= max,
             Self::AtLeast(min) => ratio >= min,
+            Self::Report => true,
         }
     }
 
@@ -58,6 +61,7 @@ impl Goal {
         match self {
             Self::AtMost(max) => format!("ratio <= {max}"),
             Self::AtLeast(min) => format!("ratio >= {min}"),
+            Self::Report => "report".to_owned(),
         }
     }
 }
@@ -118,7 +122,30 @@ const FIGURES: &[Figure] = &[
         baseline_label: "calling the three matching handlers directly, joined",
         goal: Goal::AtMost(10.0),
     },
+    // G2.bus_fanout4 is compared with the faster of two baselines, so benches/bus.rs writes
+    // its row to target/perf/figures/G2.json itself.
+    Figure {
+        id: "G1.bus_1to1",
+        bench: "bus",
+        subject: "G1.bus_1to1/bus",
+        baseline: "G1.bus_1to1/baseline",
+        baseline_label: "tokio mpsc SPSC of the same messages, each acked",
+        // At least 50% of the baseline's throughput.
+        goal: Goal::AtMost(2.0),
+    },
+    Figure {
+        id: "G1.bus_publish_10k_patterns",
+        bench: "bus",
+        subject: "G1.bus_publish_10k_patterns/publish",
+        baseline: "G1.bus_publish_10k_patterns/baseline",
+        baseline_label: "one publish with 1 exact subscription",
+        goal: Goal::Report,
+    },
 ];
+
+/// Benchmarks that measure all their figures themselves (percentiles, throughput under
+/// concurrency) and write them to `target/perf/figures/`, with no criterion figure to pair.
+const SELF_REPORTING: &[&str] = &["request"];
 
 /// One row of `summary.json`, and of the bench binaries' `target/perf/figures/*.json`.
 #[derive(Serialize, Deserialize)]
@@ -144,7 +171,11 @@ pub(crate) fn run(root: &Path, quick: bool) -> anyhow::Result<()> {
         _ => {}
     }
 
-    let benches: BTreeSet<&str> = FIGURES.iter().map(|figure| figure.bench).collect();
+    let benches: BTreeSet<&str> = FIGURES
+        .iter()
+        .map(|figure| figure.bench)
+        .chain(SELF_REPORTING.iter().copied())
+        .collect();
     let mut command = cargo(root);
     command.args(["bench", "--package", "switchyard-benches"]);
     for bench in &benches {

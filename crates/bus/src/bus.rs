@@ -1,0 +1,235 @@
+//! `Bus`: the pub/sub, the endpoint registry and request/reply behind one handle, with the
+//! message kinds that tell them apart.
+
+use std::{sync::Arc, time::Duration};
+
+use switchyard_core::{Message, Publisher, Result as CoreResult};
+use tokio::time::Instant;
+
+use crate::{
+    BusConfig,
+    batch::BatchingPublisher,
+    endpoint::{EndpointError, EndpointRegistry, MonitorError, NotifyReport},
+    kind::{MessageKind, REPLY_TO_ATTRIBUTE},
+    pubsub::{MemoryPubSub, SubscribeOptions, Subscription},
+    request::{Correlator, CorrelatorStats, RequestError},
+};
+
+/// The reply-to address of requests made on this bus: their responses are matched in
+/// process, by correlation id.
+pub const REPLY_INBOX: &str = "bus://replies";
+
+/// Switchyard's in-memory bus: events through pub/sub, notifications to every matching
+/// endpoint, and requests answered by one endpoint or subscriber.
+///
+/// | call | kind | goes to |
+/// |---|---|---|
+/// | [`publish`](Self::publish) | event | every subscription matching the topic (groups share) |
+/// | [`notify`](Self::notify) | notification | every matching, healthy endpoint, concurrently |
+/// | [`request`](Self::request) | request | one endpoint (load-balanced, with failover), else the topic's subscribers |
+/// | [`respond`](Self::respond) | response | the request that waits for it |
+///
+/// A cheap `Clone` handle. [`close`](Self::close) stops the health monitor, fails waiting
+/// requests, and closes the pub/sub.
+///
+/// ```
+/// use std::{sync::Arc, time::Duration};
+/// use switchyard_bus::{Bus, BusConfig, endpoint::Endpoint};
+/// use switchyard_core::{Message, handler_fn};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let bus = Bus::new(BusConfig::default())?;
+/// let echo = handler_fn(|m: Message| async move { Ok(vec![Message::new(m.payload().clone())]) });
+/// bus.endpoints().register(Endpoint::new("echo", "echo.*", Arc::new(echo)))?;
+///
+/// let reply = bus.request("echo.hello", Message::new("hi"), Duration::from_secs(1)).await?;
+/// assert_eq!(reply.payload(), "hi");
+/// bus.close(Duration::from_secs(1)).await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
+#[derive(Clone)]
+pub struct Bus {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: BusConfig,
+    pubsub: MemoryPubSub,
+    endpoints: EndpointRegistry,
+    correlator: Correlator,
+}
+
+impl Bus {
+    /// A bus with `config`. Starts the endpoints' health monitor, so it must be called
+    /// within a tokio runtime.
+    pub fn new(config: BusConfig) -> Result<Self, MonitorError> {
+        let endpoints = EndpointRegistry::new(config.endpoints().clone());
+        endpoints.start_health_monitor()?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pubsub: MemoryPubSub::new(config.pubsub().clone()),
+                correlator: Correlator::new(config.max_pending_requests()),
+                endpoints,
+                config,
+            }),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &BusConfig {
+        &self.inner.config
+    }
+
+    /// The pub/sub, also usable on its own as a `Publisher` and `Subscriber`.
+    pub fn pubsub(&self) -> &MemoryPubSub {
+        &self.inner.pubsub
+    }
+
+    /// The endpoint registry: register and deregister endpoints while the bus runs.
+    pub fn endpoints(&self) -> &EndpointRegistry {
+        &self.inner.endpoints
+    }
+
+    /// Publishes an event to every subscription matching `topic`.
+    pub async fn publish(&self, topic: &str, mut message: Message) -> CoreResult<()> {
+        MessageKind::Event.stamp(&mut message);
+        self.inner.pubsub.publish(topic, message).await
+    }
+
+    /// Subscribes to a topic or pattern with the default options.
+    pub fn subscribe(&self, topic: &str) -> CoreResult<Subscription> {
+        self.inner
+            .pubsub
+            .subscribe_with(topic, SubscribeOptions::default())
+    }
+
+    /// Subscribes to a topic or pattern with `options` (a consumer group, a policy, ...).
+    pub fn subscribe_with(
+        &self,
+        topic: &str,
+        options: SubscribeOptions,
+    ) -> CoreResult<Subscription> {
+        self.inner.pubsub.subscribe_with(topic, options)
+    }
+
+    /// Delivers a notification to every matching, healthy endpoint, concurrently.
+    pub async fn notify(&self, topic: &str, mut message: Message) -> NotifyReport {
+        MessageKind::Notification.stamp(&mut message);
+        self.inner.endpoints.notify(topic, &message).await
+    }
+
+    /// Sends a request and waits up to `timeout` for its response.
+    ///
+    /// The request gets a fresh `correlationid` and `replyto` = [`REPLY_INBOX`]. If an
+    /// endpoint serves `topic`, one is chosen (load-balanced, failing over past unhealthy
+    /// ones) and its first output is the response; an endpoint that returns nothing may
+    /// answer later with [`respond`](Self::respond). With no endpoint for the topic, the
+    /// request is published to the topic's subscribers, which answer with `respond`.
+    ///
+    /// The pending entry is removed on the response, on the timeout and when this future is
+    /// dropped.
+    pub async fn request(
+        &self,
+        topic: &str,
+        mut message: Message,
+        timeout: Duration,
+    ) -> Result<Message, RequestError> {
+        let deadline = Instant::now() + timeout;
+        let pending = self.inner.correlator.begin()?;
+        MessageKind::Request.stamp(&mut message);
+        let attributes = message.attributes_mut();
+        attributes
+            .set_correlation_id(pending.correlation_id())
+            .and_then(|()| attributes.insert(REPLY_TO_ATTRIBUTE, REPLY_INBOX).map(drop))
+            .map_err(RequestError::Delivery)?;
+
+        let delivered =
+            tokio::time::timeout_at(deadline, self.inner.endpoints.deliver(topic, &message))
+                .await
+                .map_err(|_| RequestError::Timeout { after: timeout })?;
+        match delivered {
+            Ok(outputs) => {
+                if let Some(response) = outputs.into_iter().next() {
+                    self.respond(&message, response).await?;
+                }
+            }
+            Err(EndpointError::NoEndpoint { .. }) => {
+                tokio::time::timeout_at(deadline, self.inner.pubsub.publish(topic, message))
+                    .await
+                    .map_err(|_| RequestError::Timeout { after: timeout })?
+                    .map_err(RequestError::Delivery)?;
+            }
+            Err(err) => return Err(RequestError::Delivery(err.into())),
+        }
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        pending.wait(remaining).await.map_err(|err| match err {
+            RequestError::Timeout { .. } => RequestError::Timeout { after: timeout },
+            other => other,
+        })
+    }
+
+    /// [`request`](Self::request) with the configured
+    /// [`correlation_timeout`](BusConfig::correlation_timeout).
+    pub async fn call(&self, topic: &str, message: Message) -> Result<Message, RequestError> {
+        self.request(topic, message, self.inner.config.correlation_timeout())
+            .await
+    }
+
+    /// Answers `request` with `response`.
+    ///
+    /// The response gets the request's `correlationid` and the `response` kind. A request
+    /// made on this bus is answered in process; one whose `replyto` names another topic
+    /// (it came from another process through a transport) is answered by publishing there.
+    /// A request without a correlation id is a [`RequestError::MissingCorrelationId`].
+    pub async fn respond(
+        &self,
+        request: &Message,
+        mut response: Message,
+    ) -> Result<(), RequestError> {
+        let Some(correlation_id) = request.attributes().correlation_id() else {
+            let id = request.attributes().id().unwrap_or_default().to_owned();
+            return Err(RequestError::MissingCorrelationId { id });
+        };
+        MessageKind::Response.stamp(&mut response);
+        response
+            .attributes_mut()
+            .set_correlation_id(correlation_id)
+            .map_err(RequestError::Delivery)?;
+        match request.attributes().get(REPLY_TO_ATTRIBUTE) {
+            Some(reply_to) if reply_to != REPLY_INBOX => self
+                .inner
+                .pubsub
+                .publish(reply_to, response)
+                .await
+                .map_err(RequestError::Delivery),
+            _ => self.inner.correlator.resolve(response),
+        }
+    }
+
+    /// The request/reply counters: pending, resolved, timed out, late and unknown responses.
+    pub fn request_stats(&self) -> CorrelatorStats {
+        self.inner.correlator.stats()
+    }
+
+    /// Wraps `publisher` in a batching publisher with the bus's batch settings.
+    pub fn batching<P: Publisher + ?Sized + 'static>(
+        &self,
+        publisher: Arc<P>,
+    ) -> BatchingPublisher<P> {
+        BatchingPublisher::new(publisher, *self.inner.config.batch())
+    }
+
+    /// Closes the bus: fails every waiting request with `Closed`, stops the health monitor
+    /// (waiting up to `timeout`), and closes the pub/sub, which ends every subscription.
+    /// Idempotent.
+    pub async fn close(&self, timeout: Duration) -> CoreResult<()> {
+        self.inner.correlator.close();
+        let monitor = self.inner.endpoints.shutdown(timeout).await;
+        self.inner.pubsub.close().await?;
+        monitor.map_err(|stuck| switchyard_core::Error::Timeout {
+            operation: "stopping the health monitor",
+            after: stuck.after,
+        })
+    }
+}

@@ -1,0 +1,93 @@
+//! The breaker's sliding window: how many calls ended, and how many of them failed, within
+//! the last `span` of time.
+
+use std::{collections::VecDeque, time::Duration};
+
+use tokio::time::Instant;
+
+/// How many buckets a window is cut into. The window slides by one bucket at a time, so an
+/// outcome is forgotten between `span - span / BUCKETS` and `span` after it was recorded;
+/// memory is bounded by the bucket count, whatever the call rate.
+const BUCKETS: u32 = 10;
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    start: Instant,
+    calls: u32,
+    failures: u32,
+}
+
+/// Call and failure counts over a sliding span of time, in [`BUCKETS`] buckets.
+#[derive(Debug)]
+pub(super) struct FailureWindow {
+    span: Duration,
+    bucket_len: Duration,
+    buckets: VecDeque<Bucket>,
+    calls: u32,
+    failures: u32,
+}
+
+impl FailureWindow {
+    pub(super) fn new(span: Duration) -> Self {
+        Self {
+            span,
+            // A zero-length bucket would open a new bucket per call; one nanosecond keeps
+            // calls at the same instant (a paused clock) in one bucket.
+            bucket_len: (span / BUCKETS).max(Duration::from_nanos(1)),
+            buckets: VecDeque::with_capacity(BUCKETS as usize + 1),
+            calls: 0,
+            failures: 0,
+        }
+    }
+
+    /// Records one call that ended at `now`.
+    pub(super) fn record(&mut self, failed: bool, now: Instant) {
+        self.expire(now);
+        let fresh = match self.buckets.back() {
+            Some(last) => now >= last.start + self.bucket_len,
+            None => true,
+        };
+        if fresh {
+            self.buckets.push_back(Bucket {
+                start: now,
+                calls: 0,
+                failures: 0,
+            });
+        }
+        if let Some(bucket) = self.buckets.back_mut() {
+            bucket.calls = bucket.calls.saturating_add(1);
+            bucket.failures = bucket.failures.saturating_add(u32::from(failed));
+        }
+        self.calls = self.calls.saturating_add(1);
+        self.failures = self.failures.saturating_add(u32::from(failed));
+    }
+
+    /// The calls and failures that ended within the span before `now`.
+    pub(super) fn totals(&mut self, now: Instant) -> (u32, u32) {
+        self.expire(now);
+        (self.calls, self.failures)
+    }
+
+    /// Forgets everything, as when the circuit changes state.
+    pub(super) fn clear(&mut self) {
+        self.buckets.clear();
+        self.calls = 0;
+        self.failures = 0;
+    }
+
+    fn expire(&mut self, now: Instant) {
+        // A bucket leaves once its start is a span old. Buckets start at least a bucket
+        // length apart, so about BUCKETS of them remain, never more than BUCKETS + 2.
+        while let Some(first) = self.buckets.front() {
+            if first.start + self.span > now {
+                break;
+            }
+            self.calls -= first.calls;
+            self.failures -= first.failures;
+            self.buckets.pop_front();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,210 @@
+//! The publish path: check, record for replay, route, and offer to every matching target
+//! under each subscription's slow-consumer policy.
+//!
+//! It is synchronous until a target blocks: only then does an async part, boxed, wait for
+//! room. The common case thus builds no timer and moves no large future around.
+
+use std::{sync::PoisonError, time::Duration};
+
+use switchyard_core::{Error, Message, Result};
+use tokio::time::Instant;
+
+use super::{
+    MAX_TOPIC_LEN,
+    error::TopicError,
+    member::Member,
+    queue::Entry,
+    route::{RouteView, Routed},
+    shared::{Shared, closed_error},
+    target::{Offer, Target},
+};
+
+/// What is left of a publish when a target blocked.
+pub(super) struct Blocked {
+    routed: Routed,
+    /// The target that blocked, and the timeout it blocked with.
+    at: usize,
+    timeout: Duration,
+    entry: Entry,
+    first_error: Option<Error>,
+}
+
+/// How far a publish got without waiting.
+pub(super) enum Step {
+    Done(Result<()>),
+    Blocked(Box<Blocked>),
+}
+
+impl Shared {
+    /// Publishes `message` to every target matching `topic`.
+    ///
+    /// Every matching target is offered the message even if an earlier one failed; the
+    /// first failure is returned.
+    pub(super) async fn publish(&self, topic: &str, message: Message) -> Result<()> {
+        match self.start_publish(topic, message) {
+            Step::Done(result) => result,
+            Step::Blocked(blocked) => Box::pin(self.finish_publish(blocked)).await,
+        }
+    }
+
+    /// Checks, records and routes the message, and offers it to targets until one blocks.
+    fn start_publish(&self, topic: &str, message: Message) -> Step {
+        if self.is_closed() {
+            return Step::Done(Err(closed_error()));
+        }
+        if topic.len() > MAX_TOPIC_LEN {
+            return Step::Done(Err(TopicError::TooLong {
+                len: topic.len(),
+                max: MAX_TOPIC_LEN,
+            }
+            .into()));
+        }
+        if let Err(error) = self.config().limits().check(&message) {
+            return Step::Done(Err(error));
+        }
+        // The publisher's own acker settles nothing here; it is released with the message.
+        let (payload, attributes, _acker) = message.into_parts();
+        let entry = Entry {
+            payload,
+            attributes,
+            deliveries: 0,
+        };
+        match &self.replay {
+            // Recorded and routed under the replay lock, which subscribing takes too, so
+            // that a new subscriber gets each message either replayed or live.
+            Some(store) => {
+                let routed = {
+                    let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
+                    store.record(topic, &entry);
+                    self.registry().route(topic)
+                };
+                self.offer_from(routed.view(), 0, entry, None)
+            }
+            None => self
+                .registry()
+                .with_route(topic, |view| self.offer_from(view, 0, entry, None)),
+        }
+    }
+
+    /// Offers the message to the targets from `start` on, until one blocks. Each queue
+    /// takes its own copy (two reference counts), the last one the entry itself; no large
+    /// value moves per target.
+    fn offer_from(
+        &self,
+        routed: RouteView<'_>,
+        start: usize,
+        entry: Entry,
+        mut first_error: Option<Error>,
+    ) -> Step {
+        let last = routed.len().saturating_sub(1);
+        let mut slot = Some(entry);
+        // Whether a live subscription got it (or, past the first target, may have).
+        let mut routed_any = start > 0;
+        for at in start..routed.len() {
+            let Some(target) = routed.get(at) else { break };
+            let offer = target.offer(&mut slot, at < last);
+            routed_any |= !matches!(offer, Offer::Gone);
+            let result = match offer {
+                Offer::Blocked { timeout } => {
+                    let Some(entry) = slot else { break };
+                    return Step::Blocked(Box::new(Blocked {
+                        routed: routed.to_owned(),
+                        at,
+                        entry,
+                        timeout,
+                        first_error,
+                    }));
+                }
+                offer => self.settled(offer),
+            };
+            if let Err(error) = result {
+                first_error.get_or_insert(error);
+            }
+        }
+        if !routed_any {
+            self.counters().unrouted();
+        }
+        Step::Done(first_error.map_or(Ok(()), Err))
+    }
+
+    /// Waits for each blocked target in turn and offers to the rest.
+    async fn finish_publish(&self, blocked: Box<Blocked>) -> Result<()> {
+        let mut blocked = blocked;
+        loop {
+            let Blocked {
+                routed,
+                at,
+                entry,
+                timeout,
+                mut first_error,
+            } = *blocked;
+            if let Some(target) = routed.view().get(at)
+                && let Err(error) = self.wait_for_room(target, &entry, timeout).await
+            {
+                first_error.get_or_insert(error);
+            }
+            match self.offer_from(routed.view(), at + 1, entry, first_error) {
+                Step::Done(result) => return result,
+                Step::Blocked(next) => blocked = next,
+            }
+        }
+    }
+
+    /// The result of an offer that did not block.
+    #[inline]
+    fn settled(&self, offer: Offer) -> Result<()> {
+        match offer {
+            Offer::Accepted | Offer::Blocked { .. } => Ok(()),
+            Offer::DroppedOldest(member) => {
+                dropped_oldest(&member);
+                Ok(())
+            }
+            Offer::Rejected(member) => Err(queue_full(&member)),
+            // The target's last member left while publishing: nothing to deliver to,
+            // unless the bus is closing.
+            Offer::Gone if self.is_closed() => Err(closed_error()),
+            Offer::Gone => Ok(()),
+        }
+    }
+
+    /// Waits until a member of `target` has room, up to `timeout`, and offers again.
+    async fn wait_for_room(&self, target: &Target, entry: &Entry, timeout: Duration) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let mut slot = Some(entry.clone());
+        loop {
+            // Registered before offering again, so that room made in between is not missed.
+            let room = target.space().notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            match target.offer(&mut slot, false) {
+                Offer::Blocked { .. } => {}
+                offer => return self.settled(offer),
+            }
+            if tokio::time::timeout_at(deadline, room).await.is_err() {
+                metrics::counter!("switchyard_bus_pubsub_publish_rejected_total", "reason" => "timeout")
+                    .increment(1);
+                return Err(Error::Timeout {
+                    operation: "publish to a full subscription queue",
+                    after: timeout,
+                });
+            }
+            if self.is_closed() {
+                return Err(closed_error());
+            }
+        }
+    }
+}
+
+fn dropped_oldest(member: &Member) {
+    member.on_dropped();
+    metrics::counter!("switchyard_bus_pubsub_dropped_total", "reason" => "drop_oldest")
+        .increment(1);
+}
+
+fn queue_full(member: &Member) -> Error {
+    metrics::counter!("switchyard_bus_pubsub_publish_rejected_total", "reason" => "queue_full")
+        .increment(1);
+    Error::QueueFull {
+        queue: format!("pub/sub subscription {}", member.id),
+    }
+}

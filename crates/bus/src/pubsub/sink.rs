@@ -1,0 +1,37 @@
+//! [`DeliverySink`]: the [`AckSink`] behind every delivered message's acker, which settles
+//! the delivery with its subscription.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use switchyard_core::{AckSink, Attributes, NackCause};
+
+use super::{member::Member, queue::Entry};
+
+/// One delivery: the subscription it belongs to and what is needed to deliver it again.
+///
+/// It keeps the payload and attributes (two reference counts, no copy) so that a nack can
+/// redeliver without any table of in-flight messages: an ack is two atomic operations and
+/// no lock.
+pub(super) struct DeliverySink {
+    pub(super) member: Arc<Member>,
+    pub(super) payload: Bytes,
+    pub(super) attributes: Attributes,
+    /// How often the message has been delivered, this delivery included.
+    pub(super) deliveries: u32,
+}
+
+impl AckSink for DeliverySink {
+    fn ack(&self) {
+        self.member.on_ack();
+    }
+
+    fn nack(&self, _cause: NackCause) {
+        // An explicit nack and a dropped message are redelivered alike.
+        self.member.on_nack(Entry {
+            payload: self.payload.clone(),
+            attributes: self.attributes.clone(),
+            deliveries: self.deliveries,
+        });
+    }
+}

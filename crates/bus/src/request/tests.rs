@@ -1,0 +1,209 @@
+//! Tests of the correlator: responses, timeouts, cancellation, late and unknown responses,
+//! bounds, and no leaks after many timeouts.
+
+use std::time::Duration;
+
+use proptest::prelude::*;
+use switchyard_core::Message;
+
+use super::*;
+
+fn response_to(id: &str) -> Message {
+    Message::builder()
+        .correlation_id(id)
+        .payload("answer")
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_response_reaches_its_request() {
+    let correlator = Correlator::new(8);
+    let first = correlator.begin().unwrap();
+    let second = correlator.begin().unwrap();
+    assert_ne!(first.correlation_id(), second.correlation_id());
+    correlator
+        .resolve(response_to(second.correlation_id()))
+        .unwrap();
+    let answer = second.wait(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(answer.payload(), "answer");
+    assert_eq!(correlator.stats().pending, 1);
+    drop(first);
+    assert_eq!(
+        correlator.stats(),
+        CorrelatorStats {
+            pending: 0,
+            resolved: 1,
+            ..Default::default()
+        }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_remove_the_entry_and_late_responses_are_counted() {
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    let id = pending.correlation_id().to_owned();
+    let err = pending.wait(Duration::from_millis(50)).await.unwrap_err();
+    assert!(matches!(err, RequestError::Timeout { after } if after == Duration::from_millis(50)));
+    assert!(err.is_transient());
+    assert_eq!(correlator.stats().pending, 0);
+
+    correlator.resolve(response_to(&id)).unwrap();
+    let stats = correlator.stats();
+    assert_eq!((stats.timed_out, stats.late, stats.unknown), (1, 1, 0));
+}
+
+#[tokio::test]
+async fn unknown_and_missing_correlation_ids() {
+    let correlator = Correlator::new(8);
+    correlator.resolve(response_to("never-issued")).unwrap();
+    assert_eq!(correlator.stats().unknown, 1);
+
+    let err = correlator.resolve(Message::new("no id")).unwrap_err();
+    assert!(
+        matches!(err, RequestError::MissingCorrelationId { .. }),
+        "{err}"
+    );
+    assert!(!err.is_transient());
+}
+
+#[tokio::test]
+async fn dropping_the_request_future_removes_the_entry() {
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    let id = pending.correlation_id().to_owned();
+    let wait = pending.wait(Duration::from_secs(3600));
+    // Poll it once so that it is really waiting, then drop it: the caller gave up.
+    let mut wait = Box::pin(wait);
+    assert!(futures::poll!(&mut wait).is_pending());
+    drop(wait);
+    assert_eq!(correlator.stats().pending, 0);
+    correlator.resolve(response_to(&id)).unwrap();
+    assert_eq!(
+        correlator.stats().late,
+        1,
+        "a response to an abandoned request is late"
+    );
+}
+
+#[tokio::test]
+async fn the_pending_map_is_bounded() {
+    let correlator = Correlator::new(2);
+    let _a = correlator.begin().unwrap();
+    let _b = correlator.begin().unwrap();
+    let err = correlator.begin().err().unwrap();
+    assert!(matches!(err, RequestError::TooManyPending { limit: 2 }));
+    assert!(err.is_transient());
+}
+
+#[tokio::test]
+async fn close_fails_waiters_and_new_requests() {
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    let wait = tokio::spawn(pending.wait(Duration::from_secs(3600)));
+    // Let the spawned waiter reach its await before closing.
+    tokio::task::yield_now().await;
+    correlator.close();
+    correlator.close();
+    let result = tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(result, Err(RequestError::Closed)));
+    assert!(matches!(correlator.begin(), Err(RequestError::Closed)));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hundred_thousand_timeouts_leave_nothing_behind() {
+    let correlator = Correlator::new(200_000);
+    // Ten rounds of ten thousand concurrent requests: 100k timeouts in all.
+    for _ in 0..10 {
+        let waits: Vec<_> = (0..10_000)
+            .map(|_| correlator.begin().unwrap().wait(Duration::from_secs(1)))
+            .collect();
+        let results = futures::future::join_all(waits).await;
+        assert!(
+            results
+                .iter()
+                .all(|r| matches!(r, Err(RequestError::Timeout { .. })))
+        );
+        assert_eq!(correlator.stats().pending, 0);
+    }
+    let stats = correlator.stats();
+    assert_eq!((stats.pending, stats.timed_out), (0, 100_000));
+    // The memory of expired ids is bounded too, and no task or timer outlives the requests.
+    assert_eq!(
+        correlator.expired_memory_for_test(),
+        (EXPIRED_MEMORY, EXPIRED_MEMORY)
+    );
+    assert_eq!(
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks(),
+        0
+    );
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Begin,
+    Respond(usize),
+    Abandon(usize),
+    Stray,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::Begin),
+        2 => (0..16usize).prop_map(Op::Respond),
+        1 => (0..16usize).prop_map(Op::Abandon),
+        1 => Just(Op::Stray),
+    ]
+}
+
+proptest! {
+    /// The correlator's bookkeeping against a model: a list of outstanding requests.
+    #[test]
+    fn bookkeeping_matches_a_model(ops in proptest::collection::vec(op(), 0..64)) {
+        let correlator = Correlator::new(usize::MAX);
+        let mut outstanding: Vec<PendingReply> = Vec::new();
+        let mut answered = Vec::new();
+        let (mut resolved, mut late, mut unknown) = (0u64, 0u64, 0u64);
+        let mut abandoned_ids = Vec::new();
+        for op in ops {
+            match op {
+                Op::Begin => outstanding.push(correlator.begin().unwrap()),
+                Op::Respond(i) if !outstanding.is_empty() => {
+                    let pending = outstanding.remove(i % outstanding.len());
+                    correlator.resolve(response_to(pending.correlation_id())).unwrap();
+                    resolved += 1;
+                    answered.push(pending);
+                }
+                Op::Abandon(i) if !outstanding.is_empty() => {
+                    let pending = outstanding.remove(i % outstanding.len());
+                    abandoned_ids.push(pending.correlation_id().to_owned());
+                    drop(pending);
+                }
+                Op::Respond(_) | Op::Abandon(_) => {}
+                Op::Stray => {
+                    if let Some(id) = abandoned_ids.pop() {
+                        correlator.resolve(response_to(&id)).unwrap();
+                        late += 1;
+                    } else {
+                        correlator.resolve(response_to("stray")).unwrap();
+                        unknown += 1;
+                    }
+                }
+            }
+            let stats = correlator.stats();
+            prop_assert_eq!(stats.pending, outstanding.len());
+            prop_assert_eq!((stats.resolved, stats.late, stats.unknown), (resolved, late, unknown));
+        }
+        // Every answered request really holds its answer.
+        for pending in answered {
+            let mut receiver = pending.receiver_for_test();
+            prop_assert!(receiver.try_recv().is_ok());
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! The `Bus` facade: request/reply through endpoints and subscribers, timeouts,
+//! cancellation, late responses, notifications, events, configuration and closing.
+
+use std::{sync::Arc, time::Duration};
+
+use futures::StreamExt;
+use switchyard_bus::{
+    Bus, BusConfig, BusConfigError, REPLY_INBOX,
+    endpoint::Endpoint,
+    kind::{KIND_ATTRIBUTE, MessageKind, REPLY_TO_ATTRIBUTE},
+    request::RequestError,
+};
+use switchyard_core::{Error, Message, handler_fn};
+
+const DEADLINE: Duration = Duration::from_secs(10);
+
+fn bus() -> Bus {
+    Bus::new(BusConfig::default()).unwrap()
+}
+
+fn upper() -> Endpoint {
+    let handler = handler_fn(|m: Message| async move {
+        let text = String::from_utf8_lossy(m.payload()).to_uppercase();
+        Ok(vec![Message::new(text)])
+    });
+    Endpoint::new("upper", "text.*", Arc::new(handler))
+}
+
+#[tokio::test]
+async fn requests_are_answered_by_an_endpoint() {
+    let bus = bus();
+    bus.endpoints().register(upper()).unwrap();
+    let reply = bus
+        .request("text.shout", Message::new("hi"), DEADLINE)
+        .await
+        .unwrap();
+    assert_eq!(reply.payload(), "HI");
+    assert_eq!(MessageKind::of(&reply), MessageKind::Response);
+    assert!(reply.attributes().correlation_id().is_some());
+    let stats = bus.request_stats();
+    assert_eq!((stats.pending, stats.resolved), (0, 1));
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn requests_without_an_endpoint_go_to_subscribers_that_respond() {
+    let bus = bus();
+    let mut requests = bus.subscribe("time.now").unwrap();
+    let responder = {
+        let bus = bus.clone();
+        tokio::spawn(async move {
+            let request = requests.next().await.unwrap().unwrap();
+            assert_eq!(MessageKind::of(&request), MessageKind::Request);
+            assert_eq!(
+                request.attributes().get(REPLY_TO_ATTRIBUTE),
+                Some(REPLY_INBOX)
+            );
+            bus.respond(&request, Message::new("noon")).await.unwrap();
+            request.ack();
+        })
+    };
+    let reply = bus
+        .request("time.now", Message::new("?"), DEADLINE)
+        .await
+        .unwrap();
+    assert_eq!(reply.payload(), "noon");
+    tokio::time::timeout(DEADLINE, responder)
+        .await
+        .unwrap()
+        .unwrap();
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn unanswered_requests_time_out_and_leave_nothing_pending() {
+    let bus = bus();
+    let _silent = bus.subscribe("void").unwrap();
+    let err = bus
+        .request("void", Message::new("x"), Duration::from_millis(250))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RequestError::Timeout { after } if after == Duration::from_millis(250)),
+        "{err}"
+    );
+    assert!(err.is_transient());
+    let stats = bus.request_stats();
+    assert_eq!((stats.pending, stats.timed_out), (0, 1));
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_endpoint_times_the_request_out() {
+    let bus = bus();
+    let slow = handler_fn(|_m: Message| async {
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        Ok(vec![Message::new("too late")])
+    });
+    bus.endpoints()
+        .register(Endpoint::new("slow", "slow", Arc::new(slow)))
+        .unwrap();
+    let err = bus
+        .request("slow", Message::new("x"), Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Timeout { .. }), "{err}");
+    assert_eq!(bus.request_stats().pending, 0);
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn cancelled_requests_leave_nothing_pending_and_late_answers_are_counted() {
+    let bus = bus();
+    let mut requests = bus.subscribe("late").unwrap();
+    let request = {
+        let mut call = Box::pin(bus.request("late", Message::new("x"), DEADLINE));
+        assert!(futures::poll!(&mut call).is_pending());
+        let request = tokio::time::timeout(DEADLINE, requests.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(bus.request_stats().pending, 1);
+        drop(call);
+        request
+    };
+    assert_eq!(bus.request_stats().pending, 0);
+    bus.respond(&request, Message::new("late answer"))
+        .await
+        .unwrap();
+    assert_eq!(bus.request_stats().late, 1);
+    request.ack();
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn responding_needs_a_correlation_id() {
+    let bus = bus();
+    let err = bus
+        .respond(&Message::new("not a request"), Message::new("x"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RequestError::MissingCorrelationId { .. }),
+        "{err}"
+    );
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn endpoint_failures_are_delivery_errors() {
+    let bus = bus();
+    let failing = handler_fn(|_m: Message| async { Err(Error::permanent_handler("bad input")) });
+    bus.endpoints()
+        .register(Endpoint::new("failing", "fail", Arc::new(failing)))
+        .unwrap();
+    let err = bus
+        .request("fail", Message::new("x"), DEADLINE)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Delivery(_)), "{err}");
+    assert!(!err.is_transient());
+    assert_eq!(bus.request_stats().pending, 0);
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn notifications_reach_every_matching_endpoint_and_events_every_subscriber() {
+    let bus = bus();
+    for id in ["a", "b"] {
+        let handler = handler_fn(|m: Message| async move {
+            assert_eq!(MessageKind::of(&m), MessageKind::Notification);
+            Ok(vec![])
+        });
+        bus.endpoints()
+            .register(Endpoint::new(id, "audit.**", Arc::new(handler)))
+            .unwrap();
+    }
+    let report = bus.notify("audit.login", Message::new("x")).await;
+    assert_eq!(report.delivered(), 2, "{report:?}");
+
+    let mut first = bus.subscribe("news.*").unwrap();
+    let mut second = bus.subscribe("news.sport").unwrap();
+    bus.publish("news.sport", Message::new("goal"))
+        .await
+        .unwrap();
+    for subscription in [&mut first, &mut second] {
+        let event = tokio::time::timeout(DEADLINE, subscription.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(event.attributes().get(KIND_ATTRIBUTE), Some("event"));
+        assert!(event.ack());
+    }
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test]
+async fn closing_fails_waiting_requests_and_ends_subscriptions() {
+    let bus = bus();
+    let mut subscription = bus.subscribe("quiet").unwrap();
+    let waiting = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.request("quiet", Message::new("x"), DEADLINE).await })
+    };
+    // The request is published before the bus closes: wait for it to arrive.
+    let request = tokio::time::timeout(DEADLINE, subscription.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    request.ack();
+    bus.close(DEADLINE).await.unwrap();
+    bus.close(DEADLINE).await.unwrap();
+    let result = tokio::time::timeout(DEADLINE, waiting)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(result, Err(RequestError::Closed)), "{result:?}");
+    assert!(
+        tokio::time::timeout(DEADLINE, subscription.next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let err = bus.publish("quiet", Message::new("x")).await.unwrap_err();
+    assert!(matches!(err, Error::Closed { .. }), "{err}");
+    assert!(matches!(
+        bus.request("x", Message::new("x"), DEADLINE).await,
+        Err(RequestError::Closed)
+    ));
+}
+
+#[tokio::test]
+async fn oversized_messages_are_refused_on_publish() {
+    let bus = Bus::new(BusConfig::builder().max_message_bytes(8).build().unwrap()).unwrap();
+    let err = bus
+        .publish("t", Message::new("123456789"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { limit: 8, .. }), "{err}");
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[test]
+fn configuration_defaults_and_validation() {
+    let config = BusConfig::default();
+    assert_eq!(
+        config.correlation_timeout(),
+        BusConfig::DEFAULT_CORRELATION_TIMEOUT
+    );
+    assert_eq!(
+        config.max_pending_requests(),
+        BusConfig::DEFAULT_MAX_PENDING_REQUESTS
+    );
+    assert_eq!(config.batch().max_batch_size(), 100);
+
+    let custom = BusConfig::builder()
+        .health_check_interval(Duration::from_secs(1))
+        .max_concurrent_deliveries(7)
+        .batch_size(3)
+        .build()
+        .unwrap();
+    assert_eq!(
+        custom.endpoints().health_check_interval(),
+        Duration::from_secs(1)
+    );
+    assert_eq!(custom.endpoints().max_concurrent_deliveries(), 7);
+    assert_eq!(custom.batch().max_batch_size(), 3);
+
+    let zeros = [
+        BusConfig::builder()
+            .correlation_timeout(Duration::ZERO)
+            .build(),
+        BusConfig::builder().max_pending_requests(0).build(),
+        BusConfig::builder().max_message_bytes(0).build(),
+    ];
+    for result in zeros {
+        assert!(
+            matches!(result, Err(BusConfigError::Zero { .. })),
+            "{result:?}"
+        );
+    }
+    assert!(matches!(
+        BusConfig::builder().batch_size(0).build(),
+        Err(BusConfigError::Batch(_))
+    ));
+    assert!(matches!(
+        BusConfig::builder().max_concurrent_deliveries(0).build(),
+        Err(BusConfigError::Endpoints(_))
+    ));
+    let conflict = BusConfig::builder()
+        .batch_size(5)
+        .batch(*BusConfig::default().batch())
+        .build();
+    assert!(
+        matches!(conflict, Err(BusConfigError::Conflict { .. })),
+        "{conflict:?}"
+    );
+}
+
+#[test]
+fn a_bus_needs_a_runtime() {
+    assert!(Bus::new(BusConfig::default()).is_err());
+}

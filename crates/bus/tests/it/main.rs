@@ -1,0 +1,7 @@
+//! Integration tests of `switchyard-bus`, one module per area.
+mod batch;
+mod bus;
+mod conformance;
+mod endpoint;
+mod lost_wakeup;
+mod pubsub;

@@ -1,0 +1,138 @@
+//! Consumer groups: one member per message, every group and every ungrouped subscriber
+//! gets everything, full members are skipped, and a leaving member's messages stay in the
+//! group.
+
+use switchyard_bus::pubsub::{SlowConsumerPolicy, SubscribeOptions};
+
+use super::*;
+
+fn member_of(group: &str) -> SubscribeOptions {
+    SubscribeOptions::builder().group(group).build().unwrap()
+}
+
+#[tokio::test]
+async fn each_group_gets_every_message_once_and_members_take_turns() {
+    let bus = default_bus();
+    let mut billing_a = bus
+        .subscribe_with("orders.*", member_of("billing"))
+        .unwrap();
+    let mut billing_b = bus
+        .subscribe_with("orders.*", member_of("billing"))
+        .unwrap();
+    let mut audit = bus.subscribe_with("orders.*", member_of("audit")).unwrap();
+    let mut alone = bus
+        .subscribe_with("orders.*", SubscribeOptions::default())
+        .unwrap();
+
+    for n in 0..10 {
+        bus.publish("orders.created", msg(n.to_string()))
+            .await
+            .unwrap();
+    }
+    let mut billed = recv_acked(&mut billing_a, 5).await;
+    let from_b = recv_acked(&mut billing_b, 5).await;
+    assert!(nothing_within(&mut billing_a, Duration::from_millis(20)).await);
+    assert!(nothing_within(&mut billing_b, Duration::from_millis(20)).await);
+    // Round-robin: the members alternate.
+    assert_eq!(billed, ["0", "2", "4", "6", "8"]);
+    assert_eq!(from_b, ["1", "3", "5", "7", "9"]);
+    billed.extend(from_b);
+    billed.sort_by_key(|n| n.parse::<u32>().unwrap());
+    assert_eq!(billed, numbers(10));
+    assert_eq!(recv_acked(&mut audit, 10).await, numbers(10));
+    assert_eq!(recv_acked(&mut alone, 10).await, numbers(10));
+
+    let snapshot = bus.snapshot();
+    let groups: Vec<_> = snapshot
+        .subscriptions
+        .iter()
+        .map(|s| (s.group.as_deref(), s.stats.acked))
+        .collect();
+    assert_eq!(
+        groups,
+        [
+            (Some("billing"), 5),
+            (Some("billing"), 5),
+            (Some("audit"), 10),
+            (None, 10)
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_member_is_skipped_while_another_has_room() {
+    let bus = default_bus();
+    let small = SubscribeOptions::builder()
+        .group("g")
+        .buffer(1)
+        .policy(SlowConsumerPolicy::Fail)
+        .build()
+        .unwrap();
+    let mut stuck = bus.subscribe_with("t", small).unwrap();
+    let mut busy = bus.subscribe_with("t", member_of("g")).unwrap();
+    for n in 0..6 {
+        bus.publish("t", msg(n.to_string())).await.unwrap();
+    }
+    // The stuck member took one message and then was full: the rest went to the other.
+    assert_eq!(stuck.stats().queue_depth, 1);
+    assert_eq!(recv_acked(&mut busy, 5).await, ["1", "2", "3", "4", "5"]);
+    assert_eq!(recv_acked(&mut stuck, 1).await, ["0"]);
+
+    // With every member full, the policy of the member whose turn it is applies.
+    let mut full = bus
+        .subscribe_with(
+            "u",
+            SubscribeOptions::builder()
+                .group("h")
+                .buffer(1)
+                .policy(SlowConsumerPolicy::Fail)
+                .build()
+                .unwrap(),
+        )
+        .unwrap();
+    bus.publish("u", msg("a")).await.unwrap();
+    assert!(matches!(
+        bus.publish("u", msg("b")).await,
+        Err(switchyard_core::Error::QueueFull { .. })
+    ));
+    assert_eq!(recv_acked(&mut full, 1).await, ["a"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_leaving_member_hands_its_queued_and_unacked_messages_to_the_group() {
+    let bus = bus(PubSubConfig::builder().redelivery_delay(Duration::from_millis(100)));
+    let mut leaving = bus.subscribe_with("t", member_of("g")).unwrap();
+    let mut staying = bus.subscribe_with("t", member_of("g")).unwrap();
+    for n in 0..4 {
+        bus.publish("t", msg(n.to_string())).await.unwrap();
+    }
+    // "0" and "2" went to the leaving member; it holds "0" unacked and "2" is queued.
+    let unacked = recv(&mut leaving).await;
+    assert_eq!(body(&unacked), "0");
+    assert_eq!(recv_acked(&mut staying, 2).await, ["1", "3"]);
+    drop(leaving);
+    assert_eq!(bus.snapshot().subscriptions.len(), 1);
+
+    // The queued one moves at once; the unacked one once it is dropped and backed off.
+    assert_eq!(recv_acked(&mut staying, 1).await, ["2"]);
+    let dropped_at = tokio::time::Instant::now();
+    drop(unacked);
+    assert_eq!(recv_acked(&mut staying, 1).await, ["0"]);
+    assert!(dropped_at.elapsed() >= Duration::from_millis(100));
+    let stats = staying.stats();
+    assert_eq!((stats.acked, stats.redelivered, stats.in_flight), (4, 1, 0));
+    assert_eq!(bus.snapshot().stats.discarded, 0, "nothing lost");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_nack_after_the_whole_group_left_goes_to_the_group_formed_again() {
+    let bus = default_bus();
+    let mut first = bus.subscribe_with("t", member_of("g")).unwrap();
+    bus.publish("t", msg("m")).await.unwrap();
+    let message = recv(&mut first).await;
+    message.nack();
+    drop(message);
+    drop(first);
+    let mut second = bus.subscribe_with("t", member_of("g")).unwrap();
+    assert_eq!(recv_acked(&mut second, 1).await, ["m"]);
+}

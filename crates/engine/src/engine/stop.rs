@@ -1,0 +1,197 @@
+//! `Engine::stop`: stop taking input, drain what is in flight, nack what is left, close the
+//! subscribers and publishers, and report.
+
+use std::{sync::Arc, time::Duration};
+
+use futures::future::join_all;
+use switchyard_core::Error;
+use tokio::time::Instant;
+
+use super::{
+    Engine,
+    registry::{PublisherEntry, SubscriberEntry},
+    run::Running,
+};
+use crate::{EngineError, EngineState, StopReport, health::EngineCounts};
+
+impl Engine {
+    /// Stops the engine gracefully and reports what was drained and what was left.
+    ///
+    /// 1. The intake stops taking messages from the subscribers.
+    /// 2. What is in flight is processed, the internal loop included (it keeps priority),
+    ///    until nothing is in flight or `timeout` has passed.
+    /// 3. Every task is then stopped. Whatever is still in flight is nacked, so that its
+    ///    transport redelivers it: only what was processed was acked.
+    /// 4. The subscribers, then the publishers (each once, which flushes what they batch),
+    ///    are closed.
+    /// 5. The [`StopReport`] counts, in root messages, what was drained and what was left.
+    ///
+    /// Steps 3 and 4 each have the engine's close timeout
+    /// ([`EngineBuilder::close_timeout`](crate::EngineBuilder::close_timeout)), so `stop`
+    /// returns within `timeout` plus twice that. Nothing is closed while a task may still
+    /// send to it.
+    ///
+    /// Stopping again, or concurrently, is fine: every call returns the report of the one
+    /// shutdown. Stopping an engine whose start failed returns an empty report.
+    ///
+    /// # Errors
+    ///
+    /// [`EngineError::InvalidTransition`] if the engine is `Created` or `Starting`.
+    pub async fn stop(&self, timeout: Duration) -> Result<StopReport, EngineError> {
+        {
+            let mut lifecycle = self.lifecycle();
+            match lifecycle.state {
+                EngineState::Stopping | EngineState::Stopped => {}
+                _ => lifecycle.state.transition(EngineState::Stopping)?,
+            }
+        }
+        let report = self
+            .inner
+            .report
+            .get_or_init(|| self.shutdown(timeout))
+            .await;
+        Ok(report.clone())
+    }
+
+    async fn shutdown(&self, timeout: Duration) -> StopReport {
+        let started = Instant::now();
+        let counters = &self.inner.counters;
+        let before = counters.snapshot();
+        let running = self.lifecycle().running.clone();
+        let (quiescent, tasks_unfinished, close_failures) = match running {
+            Some(running) => self.drain_and_close(&running, timeout).await,
+            None => (true, 0, 0),
+        };
+        {
+            let mut lifecycle = self.lifecycle();
+            if lifecycle.state == EngineState::Stopping {
+                lifecycle.state = EngineState::Stopped;
+            }
+        }
+        let report = report(before, counters.snapshot(), quiescent, started.elapsed());
+        let report = StopReport {
+            tasks_unfinished,
+            close_failures,
+            ..report
+        };
+        tracing::info!(
+            drained = report.drained,
+            left = report.left,
+            quiescent = report.quiescent,
+            "engine stopped"
+        );
+        report
+    }
+
+    /// Steps 1 to 4 of `stop`; returns whether the drain reached quiescence, how many tasks
+    /// did not end, and how many closes failed.
+    async fn drain_and_close(&self, running: &Running, timeout: Duration) -> (bool, usize, usize) {
+        let signals = &running.signals;
+        signals.stop_input.fire();
+        let quiescent = tokio::time::timeout(timeout, async {
+            // Nothing new comes in once the intake confirms it stopped taking input, so
+            // from then on "nothing in flight" stays true.
+            signals.input_stopped.cancelled().await;
+            self.inner.counters.wait_idle().await;
+        })
+        .await
+        .is_ok();
+
+        signals.shutdown.fire();
+        running.tracker.close();
+        let close_timeout = self.inner.config.close_timeout;
+        let tasks_unfinished =
+            match tokio::time::timeout(close_timeout, running.tracker.wait()).await {
+                Ok(()) => 0,
+                Err(_elapsed) => running.tracker.len(),
+            };
+        if tasks_unfinished > 0 {
+            tracing::error!(
+                tasks_unfinished,
+                "engine tasks did not end within the close timeout"
+            );
+        }
+
+        let deadline = Instant::now() + close_timeout;
+        let failures = close_subscribers(&running.subscribers, deadline, close_timeout).await
+            + close_publishers(&running.publishers, deadline, close_timeout).await;
+        (quiescent, tasks_unfinished, failures)
+    }
+}
+
+/// The counts of a report, from the counters when `stop` began and when it ended.
+fn report(
+    before: EngineCounts,
+    after: EngineCounts,
+    quiescent: bool,
+    elapsed: Duration,
+) -> StopReport {
+    StopReport {
+        in_flight_at_stop: before.in_flight(),
+        received_while_stopping: after.received.saturating_sub(before.received),
+        drained: after.acked.saturating_sub(before.acked),
+        left: after.nacked.saturating_sub(before.nacked),
+        unsettled: after.in_flight(),
+        quiescent,
+        tasks_unfinished: 0,
+        close_failures: 0,
+        totals: after,
+        elapsed,
+    }
+}
+
+/// Closes every subscriber by `deadline`, concurrently; returns how many failed.
+pub(super) async fn close_subscribers(
+    subscribers: &[SubscriberEntry],
+    deadline: Instant,
+    close_timeout: Duration,
+) -> usize {
+    let closes = subscribers.iter().map(|entry| async move {
+        let result = tokio::time::timeout_at(deadline, entry.subscriber.close()).await;
+        closed(result, &entry.stats, "subscriber close", close_timeout)
+    });
+    join_all(closes).await.into_iter().sum()
+}
+
+/// Closes every distinct publisher by `deadline`, concurrently; returns how many failed.
+/// A publisher registered under several prefixes is closed once.
+async fn close_publishers(
+    publishers: &[PublisherEntry],
+    deadline: Instant,
+    close_timeout: Duration,
+) -> usize {
+    let mut distinct: Vec<&PublisherEntry> = Vec::with_capacity(publishers.len());
+    for entry in publishers {
+        // Compared by data address only: a `dyn` pointer's vtable part may differ for the
+        // same object.
+        let address = Arc::as_ptr(&entry.publisher).cast::<()>();
+        if !distinct
+            .iter()
+            .any(|seen| Arc::as_ptr(&seen.publisher).cast::<()>() == address)
+        {
+            distinct.push(entry);
+        }
+    }
+    let closes = distinct.into_iter().map(|entry| async move {
+        let result = tokio::time::timeout_at(deadline, entry.publisher.close()).await;
+        closed(result, &entry.stats, "publisher close", close_timeout)
+    });
+    join_all(closes).await.into_iter().sum()
+}
+
+/// Records a failed or timed-out close; returns 1 if it failed.
+fn closed(
+    result: Result<Result<(), Error>, tokio::time::error::Elapsed>,
+    stats: &crate::stats::ComponentStats,
+    operation: &'static str,
+    after: Duration,
+) -> usize {
+    let error = match result {
+        Ok(Ok(())) => return 0,
+        Ok(Err(error)) => error,
+        Err(_elapsed) => Error::Timeout { operation, after },
+    };
+    tracing::warn!(component = %stats.label(), error = %error.report(), "close failed");
+    stats.record(&error);
+    1
+}

@@ -1,0 +1,353 @@
+//! The channel gateway: many channels (a TCP socket, a chat bot, an in-process handle) feed
+//! one bounded inbox; each message is handled in its own task under a concurrency limit,
+//! and every reply goes back through the channel and session that the message came from.
+//!
+//! ```text
+//!  ┌─────────────┐ ┌─────────────┐ ┌─────────────┐
+//!  │ TcpJson     │ │ InProcess   │ │ your channel│   each channel receives on its own task
+//!  └──────┬──────┘ └──────┬──────┘ └──────┬──────┘   and pushes with its InboxSender
+//!         └───────────────┼───────────────┘
+//!                ┌────────▼────────┐
+//!                │  inbox (bounded)│                 full: channels wait (backpressure)
+//!                └────────┬────────┘
+//!                ┌────────▼────────┐
+//!                │   dispatcher    │                 takes a permit, THEN spawns the task
+//!                └────────┬────────┘
+//!            ┌────────────┼────────────┐
+//!            ▼            ▼            ▼             at most `max_in_flight` tasks,
+//!         handler      handler      handler          owned by a TaskTracker
+//!            └────────────┼────────────┘
+//!                 channel.send(session, reply)       replies stamped with channel,
+//!                                                    session and duration
+//! ```
+//!
+//! # Requests and replies
+//!
+//! Before the handler sees a message, the gateway sets its [`reply::attr::CHANNEL`] and
+//! [`reply::attr::SESSION`] attributes to where it came from, replacing whatever the sender put
+//! there. Each message the handler returns is a reply; a handler that returns nothing gets
+//! one empty [`reply::DONE_TYPE`] reply, so every request is answered. A failure (an error,
+//! a panic, the [request timeout](GatewayBuilder::request_timeout), a message over the
+//! limits) gets one [`reply::ERROR_TYPE`] reply whose [`ErrorCategory`] tells the user what
+//! kind of failure it was, with a message that never carries internals (see
+//! [`UserError`]).
+//!
+//! Every reply carries the channel, the session, and [`reply::attr::DURATION_MS`]: the time from
+//! the moment the channel received the request to the moment the handler returned,
+//! including the wait for a permit, which is what the user feels. A reply's
+//! `causationid` is the request's `id`, and its `correlationid` the request's own (or its
+//! `id`), unless the handler set them.
+//!
+//! The request's [ack](switchyard_core::ack) is settled once its replies are out: acked when
+//! the channel accepted every reply (an error reply included), nacked when it did not (the
+//! session or the channel is gone), or when the message was abandoned at shutdown.
+//!
+//! # Example
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use switchyard_core::{Message, handler_fn};
+//! use switchyard_engine::gateway::{Gateway, InProcessChannel, reply::attr};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let gateway = Gateway::builder()
+//!     .handler(handler_fn(|request: Message| async move {
+//!         let pong = Message::builder().message_type("pong").payload(request.payload().clone()).build()?;
+//!         Ok(vec![pong])
+//!     }))
+//!     .build()?;
+//!
+//! let (channel, mut handle) = InProcessChannel::new("local", 16)?;
+//! gateway.register(channel).await?;
+//!
+//! handle.send("alice", Message::builder().message_type("ping").payload("hi").build()?).await?;
+//! let reply = handle.recv().await.expect("a reply");
+//! assert_eq!(reply.session(), "alice");
+//! assert_eq!(reply.message().payload(), "hi");
+//! assert_eq!(reply.message().attributes().get(attr::CHANNEL), Some("local"));
+//! assert!(reply.message().attributes().get(attr::DURATION_MS).is_some());
+//!
+//! let report = gateway.shutdown(Duration::from_secs(5)).await;
+//! assert!(report.is_clean(), "{report:?}");
+//! # Ok(())
+//! # }
+//! ```
+
+mod builder;
+mod channel;
+mod classify;
+mod dispatch;
+mod error;
+mod in_process;
+mod inbox;
+mod registry;
+pub mod reply;
+mod shutdown;
+pub mod tcp;
+
+use std::{
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use tokio::{
+    runtime::Handle,
+    sync::{OnceCell, Semaphore, mpsc},
+    task::JoinHandle,
+    time::Instant,
+};
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+use self::{
+    builder::Config,
+    dispatch::{Counters, Shared},
+    inbox::Envelope,
+    registry::{Entry, Registry},
+};
+pub use self::{
+    builder::GatewayBuilder,
+    channel::{Channel, ChannelTask, Outgoing},
+    classify::{ErrorCategory, MAX_USER_MESSAGE_CHARS, UserError},
+    error::{GatewayError, InboxClosed},
+    in_process::{InProcessChannel, InProcessHandle},
+    inbox::InboxSender,
+    registry::{ChannelStop, MAX_CHANNEL_NAME_LEN},
+    shutdown::ShutdownReport,
+    tcp::{TcpJsonChannel, TcpJsonChannelBuilder},
+};
+
+/// Routes messages between channels and a handler; see the [module documentation](self).
+///
+/// A cheap handle: clones share one gateway. Call [`shutdown`](Self::shutdown) to stop it
+/// gracefully; dropping the last handle without it stops everything abruptly (messages in
+/// flight are abandoned and nacked, channels are cancelled).
+#[derive(Clone)]
+pub struct Gateway {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    /// The sending side of the inbox; each channel gets a clone inside its [`InboxSender`].
+    inbox: mpsc::Sender<Envelope>,
+    /// Cancelled at shutdown: the dispatcher closes the inbox and drains it.
+    intake: CancellationToken,
+    /// The parent of every channel's own shutdown token.
+    channels_root: CancellationToken,
+    /// Owns every channel's task.
+    channel_tasks: TaskTracker,
+    /// Serializes registration, unregistration and the start of shutdown.
+    registration: tokio::sync::Mutex<()>,
+    closing: AtomicBool,
+    dispatcher: Mutex<Option<JoinHandle<()>>>,
+    /// The report of the first shutdown, which later calls return again.
+    report: OnceCell<ShutdownReport>,
+}
+
+impl Gateway {
+    /// A builder for a gateway.
+    pub fn builder() -> GatewayBuilder {
+        GatewayBuilder::default()
+    }
+
+    fn start(config: Config) -> Result<Self, GatewayError> {
+        let runtime = Handle::try_current().map_err(|_| GatewayError::NoRuntime)?;
+        let (inbox, receiver) = mpsc::channel(config.inbox_capacity);
+        let shared = Arc::new(Shared {
+            target: config.target,
+            registry: Registry::new(config.max_channels),
+            permits: Arc::new(Semaphore::new(config.max_in_flight)),
+            max_in_flight: config.max_in_flight,
+            tasks: TaskTracker::new(),
+            abort: CancellationToken::new(),
+            request_timeout: config.request_timeout,
+            send_timeout: config.send_timeout,
+            limits: config.limits,
+            counters: Counters::default(),
+        });
+        let intake = CancellationToken::new();
+        let dispatcher =
+            runtime.spawn(dispatch::run(Arc::clone(&shared), receiver, intake.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                shared,
+                inbox,
+                intake,
+                channels_root: CancellationToken::new(),
+                channel_tasks: TaskTracker::new(),
+                registration: tokio::sync::Mutex::new(()),
+                closing: AtomicBool::new(false),
+                dispatcher: Mutex::new(Some(dispatcher)),
+                report: OnceCell::new(),
+            }),
+        })
+    }
+
+    /// Registers `channel` and starts it: from now on its messages are handled and its
+    /// replies sent through it.
+    ///
+    /// Fails with [`GatewayError::InvalidChannelName`], [`GatewayError::DuplicateChannel`],
+    /// [`GatewayError::TooManyChannels`], [`GatewayError::ShuttingDown`], or
+    /// [`GatewayError::ChannelStart`] if the channel's own start failed.
+    pub async fn register(&self, channel: impl Channel + 'static) -> Result<(), GatewayError> {
+        self.register_arc(Arc::new(channel)).await
+    }
+
+    /// [`register`](Self::register) for a channel that is already shared.
+    pub async fn register_arc(&self, channel: Arc<dyn Channel>) -> Result<(), GatewayError> {
+        let name: Arc<str> = Arc::from(channel.name());
+        registry::validate_name(&name)?;
+        let inner = &self.inner;
+        let _registering = inner.registration.lock().await;
+        if inner.closing.load(Ordering::Acquire) {
+            return Err(GatewayError::ShuttingDown);
+        }
+        inner.shared.registry.check_room(&name)?;
+
+        let shutdown = inner.channels_root.child_token();
+        let inbox = InboxSender::new(
+            Arc::clone(&name),
+            inner.inbox.clone(),
+            shutdown.clone(),
+            inner.intake.clone(),
+        );
+        let task = match channel.start(inbox, shutdown.clone()).await {
+            Ok(task) => task,
+            Err(source) => {
+                shutdown.cancel();
+                return Err(GatewayError::ChannelStart {
+                    channel: name.to_string(),
+                    source,
+                });
+            }
+        };
+        let entry = Entry {
+            channel,
+            shutdown,
+            task: inner.channel_tasks.spawn(task),
+        };
+        if let Err((err, entry)) = inner.shared.registry.insert(Arc::clone(&name), entry) {
+            entry.stop(Instant::now()).await;
+            return Err(err);
+        }
+        tracing::info!(channel = %name, "channel registered");
+        Ok(())
+    }
+
+    /// Stops the channel called `name` alone, waiting up to `timeout` for its task, which
+    /// is aborted past that. Other channels keep running.
+    ///
+    /// Replies still on their way to this channel are dropped (and their requests nacked).
+    /// Fails with [`GatewayError::UnknownChannel`] if no such channel is registered.
+    pub async fn unregister(
+        &self,
+        name: &str,
+        timeout: Duration,
+    ) -> Result<ChannelStop, GatewayError> {
+        let entry = {
+            let _registering = self.inner.registration.lock().await;
+            self.inner.shared.registry.remove(name)
+        };
+        let Some(entry) = entry else {
+            return Err(GatewayError::UnknownChannel {
+                channel: name.to_owned(),
+            });
+        };
+        let stop = entry.stop(Instant::now() + timeout).await;
+        tracing::info!(channel = %name, ?stop, "channel unregistered");
+        Ok(stop)
+    }
+
+    /// Sends `outgoing` through the channel called `channel`, as a push that answers no
+    /// request, waiting at most the [send timeout](GatewayBuilder::send_timeout).
+    ///
+    /// Fails with [`GatewayError::UnknownChannel`] if no such channel is registered,
+    /// [`GatewayError::Send`] if the channel refused it, and [`GatewayError::SendTimeout`]
+    /// if it did not accept it in time.
+    pub async fn send_to(&self, channel: &str, outgoing: Outgoing) -> Result<(), GatewayError> {
+        let Some(target) = self.inner.shared.registry.get(channel) else {
+            return Err(GatewayError::UnknownChannel {
+                channel: channel.to_owned(),
+            });
+        };
+        let after = self.inner.shared.send_timeout;
+        match tokio::time::timeout(after, target.send(outgoing)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(source)) => Err(GatewayError::Send {
+                channel: channel.to_owned(),
+                source,
+            }),
+            Err(_elapsed) => Err(GatewayError::SendTimeout {
+                channel: channel.to_owned(),
+                after,
+            }),
+        }
+    }
+
+    /// The names of the registered channels, sorted.
+    pub fn channel_names(&self) -> Vec<String> {
+        self.inner.shared.registry.names()
+    }
+
+    /// How many messages are being handled right now.
+    pub fn in_flight(&self) -> usize {
+        self.inner.shared.in_flight()
+    }
+
+    /// Whether [`shutdown`](Self::shutdown) has begun.
+    pub fn is_shutting_down(&self) -> bool {
+        self.inner.closing.load(Ordering::Acquire)
+    }
+
+    /// Stops the gateway within `timeout` and reports what did not stop.
+    ///
+    /// 1. No channel can register any more, and the inbox is closed: channels can push no
+    ///    new message (their [`InboxSender::send`] fails), but keep running.
+    /// 2. Messages already received are handled and answered, until the deadline. Past
+    ///    it, what is left is abandoned: dropped and nacked.
+    /// 3. Every channel is cancelled and given the rest of the time (at least
+    ///    [`ShutdownReport::GRACE`]) to stop; a channel that does not is aborted.
+    ///
+    /// Calling it again, or concurrently, returns the first call's report.
+    pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
+        self.inner
+            .report
+            .get_or_init(|| shutdown::run(&self.inner, timeout))
+            .await
+            .clone()
+    }
+}
+
+impl Inner {
+    fn take_dispatcher(&self) -> Option<JoinHandle<()>> {
+        self.dispatcher
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Dropped without a shutdown (or after one, when this changes nothing): stop every
+        // task the gateway owns rather than leave them running unowned.
+        self.intake.cancel();
+        self.shared.abort.cancel();
+        self.channels_root.cancel();
+    }
+}
+
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("channels", &self.channel_names())
+            .field("in_flight", &self.in_flight())
+            .field("shutting_down", &self.is_shutting_down())
+            .finish()
+    }
+}

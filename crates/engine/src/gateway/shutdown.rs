@@ -1,0 +1,166 @@
+//! The gateway's shutdown: drain what was received within a deadline, stop every channel,
+//! and report in a [`ShutdownReport`] what was drained and what did not stop.
+
+use std::{sync::atomic::Ordering, time::Duration};
+
+use tokio::time::Instant;
+
+use super::{ChannelStop, Inner};
+
+/// What a [`Gateway::shutdown`](super::Gateway::shutdown) did.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use switchyard_core::handler_fn;
+/// use switchyard_engine::gateway::Gateway;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let gateway = Gateway::builder().handler(handler_fn(|_| async { Ok(vec![]) })).build()?;
+/// let report = gateway.shutdown(Duration::from_secs(1)).await;
+/// assert!(report.is_clean());
+/// assert_eq!(report.abandoned(), 0);
+/// assert_eq!(report.not_stopped().count(), 0);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShutdownReport {
+    drained: u64,
+    abandoned: u64,
+    unresponsive_tasks: usize,
+    channels: Vec<(String, ChannelStop)>,
+    elapsed: Duration,
+}
+
+impl ShutdownReport {
+    /// How long, at least, channels and abandoned tasks are given to stop once cancelled,
+    /// even when draining used the whole timeout: cancelling takes effect only when a task
+    /// next runs. A shutdown can therefore overrun its timeout by up to twice this.
+    pub const GRACE: Duration = Duration::from_millis(100);
+
+    /// Messages answered while the gateway was shutting down: those that were in flight
+    /// or waiting in the inbox when it began.
+    pub fn drained(&self) -> u64 {
+        self.drained
+    }
+
+    /// Messages that were not answered by the deadline: dropped, and nacked.
+    pub fn abandoned(&self) -> u64 {
+        self.abandoned
+    }
+
+    /// Message tasks that were still running after being abandoned and given
+    /// [`GRACE`](Self::GRACE) to notice: a handler that blocks its thread. They end when
+    /// the handler next yields.
+    pub fn unresponsive_tasks(&self) -> usize {
+        self.unresponsive_tasks
+    }
+
+    /// How each channel stopped, sorted by name.
+    pub fn channels(&self) -> &[(String, ChannelStop)] {
+        &self.channels
+    }
+
+    /// The channels that did not stop by themselves in time (aborted) or panicked.
+    pub fn not_stopped(&self) -> impl Iterator<Item = &str> + '_ {
+        self.channels
+            .iter()
+            .filter(|(_, stop)| *stop != ChannelStop::Stopped)
+            .map(|(name, _)| name.as_str())
+    }
+
+    /// How long the shutdown took.
+    pub fn elapsed(&self) -> Duration {
+        self.elapsed
+    }
+
+    /// Whether everything stopped in time: nothing abandoned, every channel stopped.
+    pub fn is_clean(&self) -> bool {
+        self.abandoned == 0 && self.unresponsive_tasks == 0 && self.not_stopped().next().is_none()
+    }
+}
+
+/// Runs the shutdown; see [`Gateway::shutdown`](super::Gateway::shutdown).
+pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let shared = &inner.shared;
+    {
+        // Taken so that a registration in progress finishes first and none starts after.
+        let _registering = inner.registration.lock().await;
+        inner.closing.store(true, Ordering::Release);
+    }
+    let completed_before = shared.counters.completed.load(Ordering::Relaxed);
+    tracing::info!(
+        ?timeout,
+        in_flight = shared.in_flight(),
+        "gateway shutting down"
+    );
+
+    // 1 and 2: close the inbox, then wait for the dispatcher to drain it and for every
+    // message task to finish.
+    inner.intake.cancel();
+    let mut dispatcher = inner.take_dispatcher();
+    let drain = async {
+        if let Some(dispatcher) = dispatcher.as_mut() {
+            // The dispatcher does not panic; a join error changes nothing here.
+            let _ = dispatcher.await;
+        }
+        // Closed only once the dispatcher is done, so that no task is spawned after.
+        shared.tasks.close();
+        shared.tasks.wait().await;
+    };
+    let drained_in_time = tokio::time::timeout_at(deadline, drain).await.is_ok();
+    if !drained_in_time {
+        shared.abort.cancel();
+        let settle = async {
+            if let Some(dispatcher) = dispatcher.as_mut() {
+                let _ = dispatcher.await;
+            }
+            shared.tasks.close();
+            shared.tasks.wait().await;
+        };
+        if tokio::time::timeout(ShutdownReport::GRACE, settle)
+            .await
+            .is_err()
+            && let Some(dispatcher) = dispatcher.as_ref()
+        {
+            dispatcher.abort();
+        }
+    }
+    let unresponsive_tasks = shared.tasks.len();
+
+    // 3: stop every channel, all at once, within what is left of the deadline.
+    let channel_deadline = deadline.max(Instant::now() + ShutdownReport::GRACE);
+    let stops = shared
+        .registry
+        .drain()
+        .into_iter()
+        .map(|(name, entry)| async move { (name.to_string(), entry.stop(channel_deadline).await) });
+    let mut channels = futures::future::join_all(stops).await;
+    inner.channels_root.cancel();
+    inner.channel_tasks.close();
+    channels.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));
+
+    let report = ShutdownReport {
+        drained: shared.counters.completed.load(Ordering::Relaxed) - completed_before,
+        abandoned: shared.counters.abandoned.load(Ordering::Relaxed),
+        unresponsive_tasks,
+        channels,
+        elapsed: started.elapsed(),
+    };
+    if report.is_clean() {
+        tracing::info!(drained = report.drained, "gateway stopped");
+    } else {
+        tracing::warn!(
+            drained = report.drained,
+            abandoned = report.abandoned,
+            unresponsive_tasks = report.unresponsive_tasks,
+            channels_not_stopped = report.not_stopped().count(),
+            "gateway stopped, not cleanly"
+        );
+    }
+    report
+}

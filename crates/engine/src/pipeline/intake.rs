@@ -1,0 +1,251 @@
+//! The intake task: takes messages from the internal loop first and from the subscribers'
+//! [`FanIn`] second, picks their router, and hands them to one of its workers.
+
+use std::{
+    hash::{DefaultHasher, Hash, Hasher},
+    sync::Arc,
+};
+
+use futures::StreamExt;
+use switchyard_core::{Error, Message, Result};
+use switchyard_routing::fan::{FanIn, Tagged};
+use tokio::sync::mpsc::{self, error::TrySendError};
+
+use super::{Job, Pipeline, Signals, matcher::Matcher};
+use crate::{
+    KeyOrdering,
+    ack::RootSink,
+    reason::{HOPS_ATTRIBUTE, NO_ROUTER},
+    stats::ComponentStats,
+};
+
+/// The workers of one router, as the intake sees them.
+pub(crate) struct Slot {
+    pub(crate) workers: Vec<mpsc::Sender<Job>>,
+    pub(crate) ordering: KeyOrdering,
+    pub(crate) stats: Arc<ComponentStats>,
+    /// The worker that took the last message without a key.
+    pub(crate) next: usize,
+}
+
+/// What the intake does next.
+enum Next {
+    Loop(Message),
+    LoopClosed,
+    Input(Tagged<Result<Message>>),
+    InputEnded,
+    StopInput,
+    Shutdown,
+}
+
+/// The one task that feeds the workers.
+pub(crate) struct Intake {
+    pub(crate) fan_in: FanIn<Result<Message>>,
+    pub(crate) loop_queue: mpsc::Receiver<Message>,
+    /// Each router's source and workers. A short list scanned in order: an engine has a
+    /// handful of routers, and comparing a few short strings beats hashing one.
+    pub(crate) routes: Vec<(Box<str>, Slot)>,
+    pub(crate) matcher: Matcher,
+    pub(crate) pipeline: Arc<Pipeline>,
+    pub(crate) subscribers: Vec<Arc<ComponentStats>>,
+    pub(crate) signals: Arc<Signals>,
+}
+
+impl Intake {
+    /// Runs until shutdown.
+    ///
+    /// The loop queue is always served before the subscribers, so that loop traffic drains
+    /// first and new input waits. After `stop_input` nothing more is taken from the
+    /// subscribers, which the intake confirms through `input_stopped`, but the loop is
+    /// still drained until shutdown. At shutdown, whatever is still in the loop queue is
+    /// nacked.
+    pub(crate) async fn run(mut self) {
+        let mut input_open = true;
+        // The loop closes only once the fan-out is gone, which the intake itself prevents.
+        let mut loop_open = true;
+        loop {
+            if self.signals.shutdown.is_fired() {
+                break;
+            }
+            if input_open && self.signals.stop_input.is_fired() {
+                input_open = false;
+                self.signals.input_stopped.cancel();
+            }
+            let next = tokio::select! {
+                biased;
+                message = self.loop_queue.recv(), if loop_open => match message {
+                    Some(message) => Next::Loop(message),
+                    None => Next::LoopClosed,
+                },
+                tagged = self.fan_in.next(), if input_open => match tagged {
+                    Some(tagged) => Next::Input(tagged),
+                    None => Next::InputEnded,
+                },
+                () = self.signals.stop_input.fired(), if input_open => Next::StopInput,
+                () = self.signals.shutdown.fired() => Next::Shutdown,
+            };
+            match next {
+                Next::Loop(message) => {
+                    let hops = message
+                        .attributes()
+                        .get(HOPS_ATTRIBUTE)
+                        .and_then(|hops| hops.parse().ok())
+                        .unwrap_or(0);
+                    self.dispatch(message, hops).await;
+                }
+                Next::Input(Tagged {
+                    item: Ok(message), ..
+                }) => {
+                    self.pipeline.counters.received();
+                    let upstream = message.acker().clone();
+                    let root = RootSink::acker(upstream, self.pipeline.counters.clone());
+                    self.dispatch(message.with_acker(root), 0).await;
+                }
+                Next::Input(Tagged {
+                    input,
+                    item: Err(error),
+                }) => self.subscriber_error(&input, &error),
+                Next::LoopClosed => loop_open = false,
+                Next::InputEnded | Next::StopInput => {
+                    input_open = false;
+                    self.signals.input_stopped.cancel();
+                }
+                Next::Shutdown => break,
+            }
+        }
+        self.signals.input_stopped.cancel();
+        self.loop_queue.close();
+        while let Ok(message) = self.loop_queue.try_recv() {
+            message.nack();
+        }
+    }
+
+    /// Hands `message` to a worker of its router, or dead-letters it when no router takes
+    /// it. Waits for room in the worker's queue, unless the engine shuts down, in which
+    /// case the message is dropped, which nacks it.
+    async fn dispatch(&mut self, message: Message, hops: u32) {
+        let slot = self
+            .matcher
+            .source(&message)
+            .and_then(|source| {
+                self.routes
+                    .iter_mut()
+                    .find(|(registered, _)| **registered == *source)
+            })
+            .map(|(_, slot)| slot);
+        let Some(slot) = slot else {
+            // Returns at once if the engine shuts down, nacking the message.
+            self.pipeline.dead_letter(message, NO_ROUTER).await;
+            return;
+        };
+        let Some((job, index)) = slot.offer(Job { message, hops }) else {
+            return;
+        };
+        tokio::select! {
+            biased;
+            sent = slot.workers[index].send(job) => {
+                if let Err(err) = sent {
+                    slot.closed(err.0);
+                }
+            }
+            () = self.signals.shutdown.fired() => {}
+        }
+    }
+
+    fn subscriber_error(&self, input: &str, error: &Error) {
+        let stats = self.subscribers.iter().find(|s| &**s.name() == input);
+        if let Some(stats) = stats {
+            stats.record(error);
+            metrics::counter!("switchyard_engine_subscriber_errors_total", "subscriber" => stats.label().to_string())
+                .increment(1);
+            tracing::warn!(subscriber = %stats.label(), error = %error.report(), "subscriber error");
+        }
+        self.pipeline.observer.on_subscriber_error(input, error);
+    }
+}
+
+impl Slot {
+    /// Tries to place `job` without waiting. Returns it with the worker to wait on when
+    /// that worker (or, without a key, every worker) is full; `None` once it is placed or
+    /// settled.
+    fn offer(&mut self, job: Job) -> Option<(Job, usize)> {
+        let workers = self.workers.len();
+        let key = match self.ordering {
+            KeyOrdering::PerPartitionKey => job.message.attributes().partition_key(),
+            KeyOrdering::Unordered => None,
+        };
+        let (first, tries) = match key {
+            // Same key, same worker: that worker's queue keeps their order.
+            Some(key) => (partition(key, workers), 1),
+            None => {
+                self.next = self.least_loaded();
+                (self.next, workers)
+            }
+        };
+        let mut job = job;
+        for offset in 0..tries {
+            let index = (first + offset) % workers;
+            match self.workers[index].try_send(job) {
+                Ok(()) => return None,
+                Err(TrySendError::Full(back)) => job = back,
+                Err(TrySendError::Closed(back)) => {
+                    self.closed(back);
+                    return None;
+                }
+            }
+        }
+        Some((job, first))
+    }
+
+    /// The worker that took the last message, unless another one's queue is shorter by
+    /// more than [`STICKY`] messages: then the one with the shortest queue.
+    ///
+    /// A message without a key thus waits behind at most a couple of others while a worker
+    /// is idle, so one slow message does not hold up the rest; and while the handlers keep
+    /// up, the same worker takes every message, which spares waking the others (on a
+    /// runtime with few threads, waking an idle task costs more than handling a message).
+    fn least_loaded(&self) -> usize {
+        let workers = self.workers.len();
+        let current = self.next;
+        let current_room = self.workers[current].capacity();
+        let (mut best, mut best_room) = (current, current_room);
+        for offset in 1..workers {
+            let index = (current + offset) % workers;
+            let room = self.workers[index].capacity();
+            if room > best_room {
+                (best, best_room) = (index, room);
+            }
+        }
+        if best_room > current_room + STICKY {
+            best
+        } else {
+            current
+        }
+    }
+
+    /// The worker's queue is closed: it ended, which happens only at shutdown or after a
+    /// panic outside the handler. The message is nacked for redelivery.
+    fn closed(&self, job: Job) {
+        let error = Error::Closed {
+            component: "router worker",
+        };
+        self.stats.record(&error);
+        tracing::error!("a router worker is gone; nacking its message");
+        job.message.nack();
+    }
+}
+
+/// How many more messages the last worker used may have queued than the least loaded one
+/// before a message without a key goes elsewhere.
+const STICKY: usize = 1;
+
+/// The worker for a partition key, out of `workers`: stable for the life of the process.
+pub(crate) fn partition(key: &str, workers: usize) -> usize {
+    let mut hasher = DefaultHasher::new();
+    key.hash(&mut hasher);
+    // The remainder is below `workers`, a `usize`, so the cast back cannot truncate.
+    (hasher.finish() % workers.max(1) as u64) as usize
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,81 @@
+//! Publishing an output: the destination-to-topic mapping, and the [`Target`] that
+//! publishes and settles the output's acker with the outcome.
+
+use std::sync::Arc;
+
+use switchyard_core::{Error, Message, Publisher};
+
+use super::signal::Signal;
+use crate::{EngineObserver, stats::ComponentStats};
+
+/// The topic a destination is published to: the destination without its scheme.
+///
+/// `mem://orders` → `orders`, `kafka://orders/eu` → `orders/eu`. A destination without
+/// `://` is its own topic. The scheme only picks the publisher (by the prefix it was
+/// registered under); the rest names the topic within it.
+///
+/// ```
+/// use switchyard_engine::topic_of;
+///
+/// assert_eq!(topic_of("mem://orders"), "orders");
+/// ```
+pub fn topic_of(destination: &str) -> &str {
+    destination
+        .split_once("://")
+        .map_or(destination, |(_, topic)| topic)
+}
+
+/// A registered publisher, as the workers use it.
+pub(crate) struct Target {
+    /// The prefix it was registered under, which names it in hooks and health.
+    pub(crate) name: Arc<str>,
+    pub(crate) publisher: Arc<dyn Publisher>,
+    pub(crate) stats: Arc<ComponentStats>,
+}
+
+impl Target {
+    /// Publishes `message` to `topic` and settles its acker: acked once the publisher
+    /// accepted it, nacked if it failed or if the engine shuts down first. The acker is
+    /// settled here whatever the publisher does with its copy of the message.
+    pub(crate) async fn publish(
+        &self,
+        topic: &str,
+        message: Message,
+        shutdown: &Signal,
+        observer: &dyn EngineObserver,
+    ) {
+        let acker = message.acker().clone();
+        let result = tokio::select! {
+            biased;
+            result = self.publisher.publish(topic, message) => result,
+            () = shutdown.fired() => {
+                acker.nack();
+                return;
+            }
+        };
+        match result {
+            Ok(()) => {
+                acker.ack();
+            }
+            Err(error) => {
+                acker.nack();
+                self.failed(topic, &error, observer);
+            }
+        }
+    }
+
+    fn failed(&self, topic: &str, error: &Error, observer: &dyn EngineObserver) {
+        self.stats.record(error);
+        metrics::counter!("switchyard_engine_publish_failures_total", "publisher" => self.stats.label().to_string())
+            .increment(1);
+        tracing::warn!(
+            publisher = %self.stats.label(),
+            error = %error.report(),
+            "publish failed; nacking the message"
+        );
+        observer.on_publisher_error(&self.name, topic, error);
+    }
+}
+
+#[cfg(test)]
+mod tests;

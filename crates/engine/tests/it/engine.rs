@@ -1,0 +1,10 @@
+//! The engine end to end, over in-test subscribers and publishers.
+
+mod ack;
+mod lifecycle;
+mod looping;
+mod observe;
+mod ordering;
+mod stop;
+mod support;
+mod ticker;

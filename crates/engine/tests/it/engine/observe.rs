@@ -1,0 +1,225 @@
+//! Observers and health: every hook fires with what happened, and health reports state,
+//! counts, queues and redacted errors.
+
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use switchyard_core::{Error, Message, handler_fn};
+use switchyard_engine::{
+    ComponentKind, Engine, EngineState, ObserverFns, QueueKind, RouterOptions,
+};
+use switchyard_routing::router::Router;
+
+use super::support::{
+    Behaviour, ChannelSubscriber, Outcome, RecordingPublisher, to, typed, within,
+};
+
+/// Everything the hooks saw, as short strings.
+type Seen = Arc<Mutex<Vec<String>>>;
+
+fn recording_observer(seen: &Seen) -> ObserverFns {
+    let log = |seen: &Seen| {
+        let seen = seen.clone();
+        move |event: String| seen.lock().unwrap().push(event)
+    };
+    let (a, b, c, d, e) = (log(seen), log(seen), log(seen), log(seen), log(seen));
+    ObserverFns::new()
+        .subscriber_error(move |name, error| a(format!("subscriber {name}: {error}")))
+        .router_error(move |source, _message, error| b(format!("router {source}: {error}")))
+        .publisher_error(move |publisher, topic, _error| {
+            c(format!("publisher {publisher} {topic}"));
+        })
+        .loop_overflow(move |message| {
+            d(format!(
+                "overflow {}",
+                message.attributes().message_type().unwrap_or_default()
+            ));
+        })
+        .dead_letter(move |_message, reason| e(format!("dead letter {reason}")))
+}
+
+fn router() -> Router {
+    Router::builder()
+        .handle(
+            "orders.flaky",
+            handler_fn(|_m: Message| async {
+                Err::<Vec<Message>, _>(Error::transient_handler("busy"))
+            }),
+        )
+        .unwrap()
+        .handle(
+            "orders.audit",
+            handler_fn(|_m: Message| async { Ok(vec![to("audit", "mem://audit")]) }),
+        )
+        .unwrap()
+        .handle(
+            "orders.twice",
+            handler_fn(|_m: Message| async {
+                Ok(vec![
+                    to("orders.audit", "loop://orders"),
+                    to("orders.audit", "loop://orders"),
+                ])
+            }),
+        )
+        .unwrap()
+        .build()
+}
+
+#[tokio::test]
+async fn every_hook_fires_with_what_happened() {
+    let seen = Seen::default();
+    // A loop of one, so that the second of two loop outputs overflows.
+    let engine = Engine::builder()
+        .observer(recording_observer(&seen))
+        .loop_buffer(1)
+        .build()
+        .unwrap();
+    let (subscriber, feeder) = ChannelSubscriber::new(8);
+    let publisher = RecordingPublisher::with(Behaviour {
+        reject: vec!["audit".to_owned()],
+        ..Behaviour::default()
+    });
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    engine
+        .add_router_with("orders", router(), RouterOptions::new().workers(1))
+        .unwrap();
+    engine.add_publisher("mem://", publisher).unwrap();
+    engine.set_dead_letter("mem://dead-letter").unwrap();
+    within("start", engine.start()).await.unwrap();
+
+    feeder
+        .send_error(Error::Closed {
+            component: "broken frame",
+        })
+        .await;
+    let flaky = feeder.send(typed("orders.flaky")).await;
+    let audit = feeder.send(typed("orders.audit")).await;
+    let nowhere = feeder.send(typed("billing.created")).await;
+    let twice = feeder.send(typed("orders.twice")).await;
+    for id in [&flaky, &audit, &twice] {
+        assert!(
+            matches!(feeder.log.outcome_of(id).await, Outcome::Nacked(_)),
+            "{id}"
+        );
+    }
+    assert_eq!(feeder.log.outcome_of(&nowhere).await, Outcome::Acked);
+
+    let seen = seen.lock().unwrap().clone();
+    let expect = [
+        "subscriber in: broken frame is closed",
+        "router orders: handler for `orders.flaky` failed",
+        "publisher mem:// audit",
+        "dead letter no-router",
+        "overflow orders.audit",
+        "dead letter loop-overflow",
+    ];
+    for event in expect {
+        assert!(seen.iter().any(|s| s == event), "{event:?} not in {seen:?}");
+    }
+
+    let health = engine.health();
+    assert_eq!(health.counts.loop_overflows, 1);
+    let sub = health.component(ComponentKind::Subscriber, "in").unwrap();
+    assert_eq!(
+        (sub.errors, sub.last_error.as_deref()),
+        (1, Some("broken frame is closed"))
+    );
+    let publisher = health
+        .component(ComponentKind::Publisher, "mem://")
+        .unwrap();
+    assert!(publisher.errors >= 1);
+    let last = publisher.last_error.as_deref().unwrap();
+    assert!(
+        last.contains("rejected") && !last.contains("hunter2"),
+        "redacted: {last}"
+    );
+    within("stop", engine.stop(Duration::from_secs(5)))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn health_reports_state_counts_queues_and_components() {
+    let engine = Engine::builder()
+        .worker_queue(8)
+        .loop_buffer(16)
+        .build()
+        .unwrap();
+    let (subscriber, feeder) = ChannelSubscriber::new(8);
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    engine
+        .add_router_with("orders", router(), RouterOptions::new().workers(2))
+        .unwrap();
+    engine
+        .add_publisher("mem://", RecordingPublisher::new())
+        .unwrap();
+    engine.set_dead_letter("mem://dead-letter").unwrap();
+
+    let created = engine.health();
+    assert_eq!(created.state, EngineState::Created);
+    assert_eq!(
+        (created.subscribers, created.routers, created.publishers),
+        (1, 1, 1)
+    );
+    assert!(created.queues.is_empty());
+    assert_eq!(created.components.len(), 3);
+
+    within("start", engine.start()).await.unwrap();
+    let audit = feeder.send(typed("orders.audit")).await;
+    let flaky = feeder.send(typed("orders.flaky")).await;
+    feeder.log.settled(2).await;
+    assert_eq!(feeder.log.outcome(&audit), Some(Outcome::Acked));
+
+    let running = engine.health();
+    assert_eq!(running.state, EngineState::Running);
+    assert_eq!(running.in_flight, 0);
+    assert_eq!(
+        (
+            running.counts.received,
+            running.counts.acked,
+            running.counts.nacked
+        ),
+        (2, 1, 1)
+    );
+    let mut queues: Vec<(String, QueueKind, usize)> = running
+        .queues
+        .iter()
+        .map(|q| (q.name.clone(), q.kind, q.capacity))
+        .collect();
+    queues.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        queues,
+        [
+            ("loop".to_owned(), QueueKind::Loop, 16),
+            ("orders/0".to_owned(), QueueKind::Worker, 8),
+            ("orders/1".to_owned(), QueueKind::Worker, 8),
+        ]
+    );
+    assert!(running.queues.iter().all(|q| q.depth == 0));
+    let router = running.component(ComponentKind::Router, "orders").unwrap();
+    assert_eq!(router.errors, 1);
+    assert!(router.last_error.as_deref().unwrap().contains("busy"));
+    assert!(feeder.log.outcome(&flaky).is_some());
+
+    within("stop", engine.stop(Duration::from_secs(5)))
+        .await
+        .unwrap();
+    assert_eq!(engine.health().state, EngineState::Stopped);
+}
+
+#[tokio::test]
+async fn health_never_shows_a_credential_from_a_name() {
+    let engine = Engine::new();
+    engine
+        .add_publisher("redis://app:hunter2@cache/", RecordingPublisher::new())
+        .unwrap();
+    let health = engine.health();
+    let names: Vec<&str> = health.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["redis://[REDACTED]@cache/"]);
+    within("start", engine.start()).await.unwrap();
+    within("stop", engine.stop(Duration::from_secs(1)))
+        .await
+        .unwrap();
+}

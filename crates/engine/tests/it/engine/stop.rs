@@ -1,0 +1,176 @@
+//! Stopping under load: nothing is lost, and every message is counted exactly, as processed
+//! and acked or left and nacked.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use switchyard_core::{Message, NackCause, handler_fn};
+use switchyard_engine::{Engine, EngineBuilder, StopReport};
+use switchyard_routing::router::Router;
+
+use super::support::{Outcome, Rig, typed, within};
+
+const MESSAGES: usize = 200;
+
+/// A router whose handler takes `work` (on tokio's clock), sends a follow-up through the
+/// loop, and then publishes one output that names its root.
+fn slow_router(work: Duration) -> Router {
+    Router::builder()
+        .handle(
+            "orders.created",
+            handler_fn(move |order: Message| async move {
+                tokio::time::sleep(work).await;
+                let root = order.attributes().id().unwrap_or_default().to_owned();
+                Ok(vec![
+                    Message::builder()
+                        .message_type("orders.confirmed")
+                        .destination("loop://orders")
+                        .causation_id(root)
+                        .build()?,
+                ])
+            }),
+        )
+        .unwrap()
+        .handle(
+            "orders.confirmed",
+            handler_fn(|confirmed: Message| async move {
+                let root = confirmed
+                    .attributes()
+                    .causation_id()
+                    .unwrap_or_default()
+                    .to_owned();
+                Ok(vec![
+                    Message::builder()
+                        .message_type("orders.shipped")
+                        .destination("mem://shipping")
+                        .causation_id(root)
+                        .build()?,
+                ])
+            }),
+        )
+        .unwrap()
+        .build()
+}
+
+/// The exact accounting that every stop must satisfy, whatever the timing: every message
+/// fed is settled once, by the engine (acked or nacked) or by its transport when the engine
+/// never took it (dropped); the engine acked exactly the messages whose output was
+/// published; and the report adds up.
+fn check_accounting(rig: &Rig, report: &StopReport) {
+    let log = &rig.feeder.log;
+    let totals = report.totals;
+    assert_eq!(log.len(), MESSAGES, "every message settled once");
+    assert_eq!(report.unsettled, 0);
+    assert_eq!(report.tasks_unfinished, 0);
+    assert_eq!(totals.received, totals.acked + totals.nacked, "{report:?}");
+    assert_eq!(log.count(|o| o == Outcome::Acked) as u64, totals.acked);
+    assert_eq!(
+        log.count(|o| o == Outcome::Nacked(NackCause::Explicit)) as u64,
+        totals.nacked,
+        "the engine nacked what it left"
+    );
+    assert_eq!(
+        log.count(|o| o == Outcome::Nacked(NackCause::Dropped)) as u64,
+        MESSAGES as u64 - totals.received,
+        "what the engine never took goes back with its stream"
+    );
+    assert_eq!(
+        report.in_flight_at_stop + report.received_while_stopping,
+        report.drained + report.left,
+        "{report:?}"
+    );
+    let published: BTreeSet<String> = rig
+        .publisher
+        .on("shipping")
+        .iter()
+        .map(|m| m.attributes().causation_id().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        published,
+        log.acked_ids(),
+        "acked exactly what was processed"
+    );
+}
+
+fn busy_engine() -> EngineBuilder {
+    Engine::builder().workers(2).worker_queue(16)
+}
+
+#[tokio::test(start_paused = true)]
+async fn stopping_at_the_deadline_nacks_what_is_left_and_loses_nothing() {
+    let rig = Rig::new(busy_engine(), slow_router(Duration::from_millis(10)))
+        .start()
+        .await;
+    for _ in 0..MESSAGES {
+        rig.feeder.send(typed("orders.created")).await;
+    }
+    rig.publisher.wait_published(4).await;
+    // Two workers at 10 ms a message cannot drain what is queued in 50 ms.
+    let report = within("stop", rig.engine.stop(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    assert!(!report.quiescent, "{report:?}");
+    assert!(report.drained > 0, "{report:?}");
+    assert!(report.left > 0, "{report:?}");
+    check_accounting(&rig, &report);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_long_enough_stop_drains_everything_including_the_loop() {
+    let rig = Rig::new(busy_engine(), slow_router(Duration::from_millis(10)))
+        .start()
+        .await;
+    for _ in 0..MESSAGES {
+        rig.feeder.send(typed("orders.created")).await;
+    }
+    rig.publisher.wait_published(1).await;
+    let report = within("stop", rig.engine.stop(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(report.quiescent, "{report:?}");
+    assert_eq!(report.left, 0);
+    assert_eq!(report.totals.nacked, 0);
+    assert!(report.drained > 0);
+    check_accounting(&rig, &report);
+    assert_eq!(
+        rig.publisher
+            .closes
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_immediate_stop_under_real_concurrency_loses_nothing() {
+    let rig = Rig::new(busy_engine(), slow_router(Duration::ZERO))
+        .start()
+        .await;
+    for _ in 0..MESSAGES {
+        rig.feeder.send(typed("orders.created")).await;
+    }
+    let report = within("stop", rig.engine.stop(Duration::ZERO))
+        .await
+        .unwrap();
+    check_accounting(&rig, &report);
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_worker_count_drains_completely() {
+    for workers in [1, 3] {
+        let rig = Rig::new(
+            Engine::builder().workers(workers),
+            slow_router(Duration::from_millis(1)),
+        )
+        .start()
+        .await;
+        for _ in 0..MESSAGES {
+            rig.feeder.send(typed("orders.created")).await;
+        }
+        rig.feeder.log.settled(MESSAGES).await;
+        let report = within("stop", rig.engine.stop(Duration::from_secs(1)))
+            .await
+            .unwrap();
+        assert_eq!(report.totals.acked, MESSAGES as u64, "{workers} workers");
+        assert_eq!(report.in_flight_at_stop, 0);
+        check_accounting(&rig, &report);
+    }
+}

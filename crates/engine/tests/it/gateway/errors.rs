@@ -1,0 +1,175 @@
+//! Failures become error replies with a user-facing category and a message that carries
+//! no internals.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use switchyard_core::{AckState, Error, Limits, Message, handler_fn};
+use switchyard_engine::gateway::{
+    Gateway, InProcessChannel, InProcessHandle,
+    reply::{ERROR_TYPE, attr},
+};
+use switchyard_routing::router::Router;
+
+use super::support::{attribute, request, within};
+
+/// A handler that fails as the request's type says.
+fn failing() -> Gateway {
+    Gateway::builder()
+        .handler(handler_fn(|request: Message| async move {
+            match request.attributes().message_type().unwrap_or_default() {
+                "bad" => Err(Error::MissingAttribute { name: "subject" }),
+                "decode" => request.decode::<u32>().map(|_| vec![]),
+                "busy" => Err(Error::transient_handler("db pool exhausted")),
+                "closed" => Err(Error::Closed { component: "bus" }),
+                "secret" => Err(Error::permanent_handler(
+                    "query on postgres://app:hunter2@db failed",
+                )),
+                "panic" => panic!("boom"),
+                "slow" => {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(vec![])
+                }
+                _ => Ok(vec![Message::new("fine")]),
+            }
+        }))
+        .request_timeout(Duration::from_secs(1))
+        .limits(Limits::new().with_max_payload_bytes(16))
+        .build()
+        .unwrap()
+}
+
+/// Sends `message` and checks that the reply is an error of `category` whose message
+/// starts with `message_start`, and that the request was answered (acked).
+async fn check(
+    handle: &mut InProcessHandle,
+    message: Message,
+    category: &str,
+    message_start: &str,
+) {
+    let label = format!("{:?}", message.attributes().message_type());
+    within(handle.send("s", message.clone())).await.unwrap();
+    let reply = within(handle.recv()).await.unwrap();
+    assert_eq!(
+        reply.message().attributes().message_type(),
+        Some(ERROR_TYPE),
+        "{label}"
+    );
+    assert_eq!(attribute(&reply, attr::ERROR), Some(category), "{label}");
+    assert_eq!(attribute(&reply, attr::SESSION), Some("s"), "{label}");
+    let body: Value = reply.message().decode().unwrap();
+    assert_eq!(body["category"], category, "{label}");
+    let text = body["message"].as_str().unwrap();
+    assert!(text.starts_with(message_start), "{label}: {text}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("postgres"),
+        "{label}: {text}"
+    );
+    assert_eq!(
+        message.acker().state(),
+        AckState::Acked,
+        "{label}: an error reply answers it"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn failures_are_classified_into_user_facing_categories() {
+    let gateway = failing();
+    let (channel, mut handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+    let h = &mut handle;
+
+    check(
+        h,
+        request("bad", ""),
+        "bad_request",
+        "missing required attribute `subject`",
+    )
+    .await;
+    check(
+        h,
+        request("decode", "seven"),
+        "bad_request",
+        "cannot decode payload: expected value",
+    )
+    .await;
+    check(
+        h,
+        request("busy", ""),
+        "unavailable",
+        "the service is temporarily unavailable",
+    )
+    .await;
+    check(
+        h,
+        request("closed", ""),
+        "unavailable",
+        "the service is temporarily unavailable",
+    )
+    .await;
+    check(h, request("secret", ""), "internal", "internal error").await;
+    check(h, request("panic", ""), "internal", "internal error").await;
+    check(h, request("slow", ""), "timeout", "the request timed out").await;
+    let large = request("fine", &"x".repeat(17));
+    check(
+        h,
+        large,
+        "bad_request",
+        "payload is 17 bytes, over the limit of 16 bytes",
+    )
+    .await;
+
+    // After all that, the gateway still works.
+    within(handle.send("s", request("fine", ""))).await.unwrap();
+    let reply = within(handle.recv()).await.unwrap();
+    assert_eq!(reply.message().payload(), "fine");
+    assert!(
+        within(gateway.shutdown(Duration::from_secs(5)))
+            .await
+            .is_clean()
+    );
+}
+
+#[tokio::test]
+async fn a_router_target_answers_unknown_types_with_bad_request() {
+    let router = Router::builder()
+        .handle(
+            "greet",
+            handler_fn(|_request: Message| async {
+                Ok(vec![
+                    Message::builder()
+                        .json(&json!({"hello": "world"}))
+                        .build()?,
+                ])
+            }),
+        )
+        .unwrap()
+        .build();
+    let gateway = Gateway::builder().router(router).build().unwrap();
+    let (channel, mut handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+
+    within(handle.send("s", request("greet", "")))
+        .await
+        .unwrap();
+    let reply = within(handle.recv()).await.unwrap();
+    assert_eq!(
+        reply.message().decode::<Value>().unwrap(),
+        json!({"hello": "world"})
+    );
+
+    check(
+        &mut handle,
+        request("nope", ""),
+        "bad_request",
+        "no handler for message type `nope`",
+    )
+    .await;
+    check(
+        &mut handle,
+        Message::new("untyped"),
+        "bad_request",
+        "the message has no `type` attribute",
+    )
+    .await;
+}

@@ -1,0 +1,244 @@
+//! The line-delimited JSON channel, driven by a real client over a real loopback socket.
+
+use std::{net::SocketAddr, time::Duration};
+
+use serde_json::{Value, json};
+use switchyard_core::{Message, handler_fn};
+use switchyard_engine::gateway::{Gateway, TcpJsonChannel};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines},
+    net::{
+        TcpStream,
+        tcp::{OwnedReadHalf, OwnedWriteHalf},
+    },
+};
+
+use super::support::within;
+
+/// A test client: writes raw bytes, reads JSON lines.
+struct Client {
+    lines: Lines<BufReader<OwnedReadHalf>>,
+    writer: OwnedWriteHalf,
+}
+
+impl Client {
+    async fn connect(address: SocketAddr) -> Self {
+        let stream = within(TcpStream::connect(address)).await.expect("connect");
+        let (read, writer) = stream.into_split();
+        Self {
+            lines: BufReader::new(read).lines(),
+            writer,
+        }
+    }
+
+    async fn send(&mut self, bytes: impl AsRef<[u8]>) {
+        within(self.writer.write_all(bytes.as_ref()))
+            .await
+            .expect("write");
+    }
+
+    /// The next reply line, parsed.
+    async fn recv(&mut self) -> Value {
+        let line = within(self.lines.next_line())
+            .await
+            .expect("read")
+            .expect("a line, not EOF");
+        serde_json::from_str(&line).unwrap_or_else(|err| panic!("{err}: {line}"))
+    }
+
+    /// Whether the server closed the connection (after any replies still unread).
+    async fn at_eof(&mut self) -> bool {
+        matches!(within(self.lines.next_line()).await, Ok(None))
+    }
+
+    /// Sends a request and checks that its reply echoes it.
+    async fn round_trip(&mut self, correlation: &str) -> Value {
+        self.send(format!(
+            "{{\"type\":\"echo\",\"data\":{{\"c\":\"{correlation}\"}},\"attributes\":{{\"correlationid\":\"{correlation}\"}}}}\n"
+        ))
+        .await;
+        let reply = self.recv().await;
+        assert_eq!(reply["type"], "echo.reply", "{reply}");
+        assert_eq!(reply["attributes"]["correlationid"], correlation, "{reply}");
+        assert_eq!(reply["data"], json!({"c": correlation}), "{reply}");
+        reply
+    }
+}
+
+/// Checks that `reply` is an error of `category` whose message starts with `start`.
+fn check_error(reply: &Value, category: &str, start: &str) {
+    assert_eq!(reply["type"], "switchyard.gateway.error", "{reply}");
+    assert_eq!(reply["attributes"]["error"], category, "{reply}");
+    assert_eq!(reply["data"]["category"], category, "{reply}");
+    let message = reply["data"]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with(start), "{reply}");
+}
+
+/// A gateway whose handler echoes the request's data as an `echo.reply`, and a TCP channel
+/// registered on it.
+async fn serve(max_connections: usize) -> (Gateway, SocketAddr) {
+    let gateway = Gateway::builder()
+        .handler(handler_fn(|request: Message| async move {
+            let mut reply = Message::builder()
+                .message_type("echo.reply")
+                .payload(request.payload().clone());
+            if let Some(content_type) = request.attributes().datacontenttype() {
+                reply = reply.attribute("datacontenttype", content_type);
+            }
+            Ok(vec![reply.build()?])
+        }))
+        .build()
+        .unwrap();
+    let channel = TcpJsonChannel::builder("tcp")
+        .max_line_bytes(256)
+        .max_connections(max_connections)
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let address = channel.local_addr();
+    gateway.register(channel).await.unwrap();
+    (gateway, address)
+}
+
+#[tokio::test]
+async fn a_client_round_trips_and_bad_lines_are_answered_not_fatal() {
+    let (gateway, address) = serve(4).await;
+    let mut client = Client::connect(address).await;
+
+    let reply = client.round_trip("r1").await;
+    assert_eq!(reply["attributes"]["channel"], "tcp");
+    let session = reply["attributes"]["session"].as_str().unwrap().to_owned();
+    assert!(
+        reply["attributes"]["durationms"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .is_ok(),
+        "{reply}"
+    );
+
+    client.send("not json\n").await;
+    check_error(
+        &client.recv().await,
+        "bad_request",
+        "malformed request: expected ident",
+    );
+    // Over the 256-byte limit, written in two parts: discarded, never buffered whole.
+    let long = format!("{{\"type\":\"echo\",\"data\":\"{}\"}}\n", "x".repeat(1000));
+    client.send(&long[..500]).await;
+    client.send(&long[500..]).await;
+    check_error(
+        &client.recv().await,
+        "bad_request",
+        "line longer than 256 bytes",
+    );
+    client.send(b"\xff\xfe oops\n").await;
+    check_error(
+        &client.recv().await,
+        "bad_request",
+        "line is not valid UTF-8",
+    );
+    client
+        .send("{\"type\":\"echo\",\"attributes\":{\"Bad\":\"x\"}}\n")
+        .await;
+    check_error(
+        &client.recv().await,
+        "bad_request",
+        "invalid attribute name \"Bad\"",
+    );
+    client.send("{\"type\":\"echo\",\"extra\":1}\n").await;
+    let reply = client.recv().await;
+    check_error(
+        &reply,
+        "bad_request",
+        "malformed request: unknown field `extra`",
+    );
+    assert_eq!(
+        reply["attributes"]["session"],
+        session.as_str(),
+        "errors go to the same session"
+    );
+    // A blank line is skipped without a reply; a CRLF ending is fine.
+    client.send("\r\n").await;
+    client
+        .send("{\"type\":\"echo\",\"data\":1,\"attributes\":{\"correlationid\":\"crlf\"}}\r\n")
+        .await;
+    assert_eq!(client.recv().await["attributes"]["correlationid"], "crlf");
+
+    // The connection goes on, pipelined requests included.
+    client.round_trip("r2").await;
+    client
+        .send("{\"type\":\"echo\",\"data\":4,\"attributes\":{\"correlationid\":\"r4\"}}\n{\"type\":\"echo\",\"data\":5,\"attributes\":{\"correlationid\":\"r5\"}}\n")
+        .await;
+    let mut pipelined = [client.recv().await, client.recv().await];
+    pipelined.sort_by_key(|reply| reply["data"].as_u64());
+    assert_eq!(
+        pipelined
+            .iter()
+            .map(|r| r["data"].clone())
+            .collect::<Vec<_>>(),
+        [json!(4), json!(5)]
+    );
+
+    // And so does the gateway, for another connection, which is another session.
+    let mut other = Client::connect(address).await;
+    let reply = other.round_trip("r3").await;
+    assert_ne!(reply["attributes"]["session"], session.as_str());
+
+    let report = within(gateway.shutdown(Duration::from_secs(5))).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert!(
+        client.at_eof().await,
+        "the connections are closed on shutdown"
+    );
+    assert!(other.at_eof().await);
+}
+
+#[tokio::test]
+async fn a_client_that_closes_its_side_still_gets_its_replies() {
+    let (gateway, address) = serve(4).await;
+    let mut client = Client::connect(address).await;
+    client
+        .send("{\"type\":\"echo\",\"data\":1}\n{\"type\":\"echo\",\"data\":2}\n")
+        .await;
+    within(client.writer.shutdown()).await.unwrap();
+    let mut data = [
+        client.recv().await["data"].clone(),
+        client.recv().await["data"].clone(),
+    ];
+    data.sort_by_key(|value| value.as_u64());
+    assert_eq!(data, [json!(1), json!(2)]);
+    assert!(
+        client.at_eof().await,
+        "closed once every request is answered"
+    );
+    assert!(
+        within(gateway.shutdown(Duration::from_secs(5)))
+            .await
+            .is_clean()
+    );
+}
+
+#[tokio::test]
+async fn connections_over_the_limit_are_turned_away_and_slots_come_back() {
+    let (gateway, address) = serve(1).await;
+    let mut first = Client::connect(address).await;
+    first.round_trip("first").await;
+
+    let mut second = Client::connect(address).await;
+    let refusal = second.recv().await;
+    check_error(&refusal, "unavailable", "too many connections");
+    assert!(second.at_eof().await);
+
+    // The first client leaves: once it sees the server close, its slot is free.
+    within(first.writer.shutdown()).await.unwrap();
+    assert!(first.at_eof().await);
+    let mut third = Client::connect(address).await;
+    third.round_trip("third").await;
+
+    assert!(
+        within(gateway.shutdown(Duration::from_secs(5)))
+            .await
+            .is_clean()
+    );
+}

@@ -1,0 +1,3 @@
+//! Integration tests of `switchyard-engine`, one module per area.
+mod engine;
+mod gateway;
