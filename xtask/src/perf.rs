@@ -145,7 +145,7 @@ const FIGURES: &[Figure] = &[
 
 /// Benchmarks that measure all their figures themselves (percentiles, throughput under
 /// concurrency) and write them to `target/perf/figures/`, with no criterion figure to pair.
-const SELF_REPORTING: &[&str] = &["request"];
+const SELF_REPORTING: &[&str] = &["engine", "request"];
 
 /// One row of `summary.json`, and of the bench binaries' `target/perf/figures/*.json`.
 #[derive(Serialize, Deserialize)]
