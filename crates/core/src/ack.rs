@@ -102,31 +102,50 @@ const NACKED: u8 = 2;
 /// ```
 #[derive(Clone)]
 pub struct Acker {
-    inner: Arc<Inner>,
+    // One allocation per delivery: the state and the sink live together, behind one
+    // reference count, and the sink's type is erased by the trait object.
+    inner: Arc<dyn Settle>,
 }
 
-struct Inner {
+/// The shared state of one delivery: its outcome and the sink that hears it.
+struct Inner<S: AckSink> {
     state: AtomicU8,
-    sink: Option<Box<dyn AckSink>>,
+    sink: S,
+}
+
+/// What an [`Acker`] needs from its [`Inner`], whatever the sink's type.
+trait Settle: Send + Sync {
+    fn state(&self) -> &AtomicU8;
+    fn settle(&self, outcome: u8, cause: NackCause) -> bool;
+    fn has_upstream(&self) -> bool;
+}
+
+/// The sink of [`Acker::noop`]: nothing upstream waits.
+struct Noop;
+
+impl AckSink for Noop {
+    fn ack(&self) {}
+    fn nack(&self, _cause: NackCause) {}
 }
 
 impl Acker {
-    /// An acker that reports the outcome to `sink`.
+    /// An acker that reports the outcome to `sink`. One allocation.
     pub fn new(sink: impl AckSink) -> Self {
-        Self::from_parts(Some(Box::new(sink)))
+        Self {
+            inner: Arc::new(Inner {
+                state: AtomicU8::new(PENDING),
+                sink,
+            }),
+        }
     }
 
     /// An acker that nothing upstream waits for, as on a message built by the application.
     /// It still records its state.
     pub fn noop() -> Self {
-        Self::from_parts(None)
-    }
-
-    fn from_parts(sink: Option<Box<dyn AckSink>>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state: AtomicU8::new(PENDING),
-                sink,
+                sink: Noop,
             }),
         }
     }
@@ -145,7 +164,7 @@ impl Acker {
 
     /// How the message has been settled so far.
     pub fn state(&self) -> AckState {
-        match self.inner.state.load(Ordering::Acquire) {
+        match self.inner.state().load(Ordering::Acquire) {
             PENDING => AckState::Pending,
             ACKED => AckState::Acked,
             _ => AckState::Nacked,
@@ -154,28 +173,38 @@ impl Acker {
 
     /// Whether `self` and `other` settle the same delivery.
     pub fn same_delivery(&self, other: &Acker) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
+        // Compare the data pointers only: the same allocation may be reached through
+        // different vtable pointers.
+        std::ptr::addr_eq(Arc::as_ptr(&self.inner), Arc::as_ptr(&other.inner))
     }
 }
 
-impl Inner {
+impl<S: AckSink> Settle for Inner<S> {
+    fn state(&self) -> &AtomicU8 {
+        &self.state
+    }
+
     fn settle(&self, outcome: u8, cause: NackCause) -> bool {
         let decided = self
             .state
             .compare_exchange(PENDING, outcome, Ordering::AcqRel, Ordering::Acquire)
             .is_ok();
-        if decided && let Some(sink) = &self.sink {
+        if decided {
             if outcome == ACKED {
-                sink.ack();
+                self.sink.ack();
             } else {
-                sink.nack(cause);
+                self.sink.nack(cause);
             }
         }
         decided
     }
+
+    fn has_upstream(&self) -> bool {
+        std::any::TypeId::of::<S>() != std::any::TypeId::of::<Noop>()
+    }
 }
 
-impl Drop for Inner {
+impl<S: AckSink> Drop for Inner<S> {
     fn drop(&mut self) {
         // The last clone is gone: an unsettled message must be redelivered, not lost.
         self.settle(NACKED, NackCause::Dropped);
@@ -186,7 +215,7 @@ impl fmt::Debug for Acker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Acker")
             .field("state", &self.state())
-            .field("upstream", &self.inner.sink.is_some())
+            .field("upstream", &self.inner.has_upstream())
             .finish()
     }
 }

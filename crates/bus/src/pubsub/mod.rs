@@ -111,10 +111,9 @@
 //!   swap, the equivalent of `recv_many`) and delivers from that batch without locking; a
 //!   publisher wakes the stream only when the stream found its queue empty and parked, and
 //!   an ack wakes it only when it waits for an in-flight slot.
-//! - **Allocations per delivered message: two, both inside `switchyard_core::Acker::new`**
-//!   (the boxed [`AckSink`](switchyard_core::AckSink) and the acker's shared state). The
-//!   issue asked for one; core's `Acker` boxes its sink, which this crate cannot avoid.
-//!   Nothing else allocates per delivery once queues have grown: there is no table of
+//! - **Allocations per delivered message: one**, inside `switchyard_core::Acker::new`,
+//!   which keeps the [`AckSink`](switchyard_core::AckSink) and the acker's state in one
+//!   reference-counted block. Nothing else allocates per delivery once queues have grown: there is no table of
 //!   in-flight messages (the sink keeps the payload and attributes for a redelivery, as
 //!   reference counts), and an ack is one atomic add and no lock. A payload built from a
 //!   `Vec` is made shareable once per message by `bytes`, on its first clone.
