@@ -34,6 +34,9 @@ struct Figure {
     baseline_label: &'static str,
     /// The goal on `value / baseline_value`.
     goal: Goal,
+    /// What one benchmark iteration is made of: both medians are divided by it, so that a
+    /// benchmark of 10k items reports the cost per item.
+    per: f64,
 }
 
 /// A goal on a figure's `value / baseline_value`.
@@ -76,6 +79,7 @@ const FIGURES: &[Figure] = &[
         // Three reference-count increments (payload, attributes, acker) against one; a copy
         // of the payload alone would be far above this.
         goal: Goal::AtMost(5.0),
+        per: 1.0,
     },
     Figure {
         id: "G4.exact",
@@ -84,6 +88,7 @@ const FIGURES: &[Figure] = &[
         baseline: "G4.exact/baseline",
         baseline_label: "std HashMap<String, _>::get of the same exact topics",
         goal: Goal::AtMost(3.0),
+        per: 1.0,
     },
     Figure {
         id: "G4.glob_10k",
@@ -95,6 +100,7 @@ const FIGURES: &[Figure] = &[
         // G4.glob_10k.p99 row. This median is kept in units of one std HashMap lookup
         // (about 25-30 ns here) so that it survives the machine's drift: 250 ns is ten.
         goal: Goal::AtMost(10.0),
+        per: 1.0,
     },
     Figure {
         id: "G4.vs_naive",
@@ -103,6 +109,34 @@ const FIGURES: &[Figure] = &[
         baseline: "G4.vs_naive/baseline",
         baseline_label: "PatternIndex::find_first, same mixed 10k table and topics",
         goal: Goal::AtLeast(50.0),
+        per: 1.0,
+    },
+    Figure {
+        id: "scanners.promote_10k",
+        bench: "scanners",
+        subject: "delayed_promoter/scan",
+        baseline: "delayed_promoter/baseline",
+        baseline_label: "moving the same 10k messages from a BTreeMap to a VecDeque",
+        goal: Goal::Report,
+        per: 10_000.0,
+    },
+    Figure {
+        id: "scanners.expire_10k_leases",
+        bench: "scanners",
+        subject: "lease_expiry/scan",
+        baseline: "lease_expiry/baseline",
+        baseline_label: "checking 10k in-flight entries and requeueing them",
+        goal: Goal::Report,
+        per: 10_000.0,
+    },
+    Figure {
+        id: "scanners.supervisor_tick_20_idle",
+        bench: "scanners",
+        subject: "supervisor/tick",
+        baseline: "supervisor/baseline",
+        baseline_label: "20 bare tokio interval tasks ticking once",
+        goal: Goal::Report,
+        per: 20.0,
     },
     Figure {
         id: "routing.dispatch_1_route",
@@ -113,6 +147,7 @@ const FIGURES: &[Figure] = &[
         // Parsing the topic, one index lookup, the result record and the metrics: a few
         // handler calls' worth. Throughput is 1e9 / value dispatches per second.
         goal: Goal::AtMost(10.0),
+        per: 1.0,
     },
     Figure {
         id: "routing.dispatch_100_routes_fanout_3",
@@ -121,6 +156,7 @@ const FIGURES: &[Figure] = &[
         baseline: "dispatch_100_routes_fanout_3/baseline",
         baseline_label: "calling the three matching handlers directly, joined",
         goal: Goal::AtMost(10.0),
+        per: 1.0,
     },
     // G2.bus_fanout4 is compared with the faster of two baselines, so benches/bus.rs writes
     // its row to target/perf/figures/G2.json itself.
@@ -132,6 +168,7 @@ const FIGURES: &[Figure] = &[
         baseline_label: "tokio mpsc SPSC of the same messages, each acked",
         // At least 50% of the baseline's throughput.
         goal: Goal::AtMost(2.0),
+        per: 1.0,
     },
     Figure {
         id: "G1.bus_publish_10k_patterns",
@@ -140,6 +177,7 @@ const FIGURES: &[Figure] = &[
         baseline: "G1.bus_publish_10k_patterns/baseline",
         baseline_label: "one publish with 1 exact subscription",
         goal: Goal::Report,
+        per: 1.0,
     },
 ];
 
@@ -190,13 +228,13 @@ pub(crate) fn run(root: &Path, quick: bool) -> anyhow::Result<()> {
     let mut rows = FIGURES
         .iter()
         .map(|figure| {
-            let value = median_ns(&target, figure.subject)?;
-            let baseline_value = median_ns(&target, figure.baseline)?;
+            let value = median_ns(&target, figure.subject)? / figure.per;
+            let baseline_value = median_ns(&target, figure.baseline)? / figure.per;
             let ratio = value / baseline_value;
             Ok(Row {
                 id: figure.id.to_owned(),
                 value,
-                unit: "ns".to_owned(),
+                unit: if figure.per == 1.0 { "ns" } else { "ns/item" }.to_owned(),
                 baseline: figure.baseline_label.to_owned(),
                 baseline_value,
                 ratio,
