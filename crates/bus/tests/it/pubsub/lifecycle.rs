@@ -111,6 +111,9 @@ async fn dropping_a_stream_unsubscribes_and_its_messages_go_nowhere() {
     // is the unacked one when it is dropped.
     assert_eq!(bus.snapshot().stats.discarded, 1);
     drop(unacked);
+    // The dropped delivery is due for redelivery after the backoff, and only then found to
+    // have nobody to go to. On the paused clock this sleep takes no real time: it advances
+    // virtual time past the backoff once every task is idle.
     tokio::time::sleep(Duration::from_secs(1)).await;
     assert_eq!(bus.snapshot().stats.discarded, 2);
 
