@@ -19,6 +19,11 @@
 //! blocking loop can deadlock once every buffer on the cycle is full. Give the loop output a
 //! policy that never waits, [`SlowConsumerPolicy::DeadLetter`] (or `Fail`, and handle the
 //! error), and drain the loop with priority.
+//!
+//! Each output's counters are also reported through the `metrics` facade
+//! (`switchyard_fanout_{routed,dropped,failed,overflow}_total{output}`). They are registered
+//! once, when the fan-out is built, so that routing a message costs no label lookup: install
+//! the metrics recorder before building the fan-out.
 
 mod dead_letter;
 mod error;

@@ -98,6 +98,35 @@ pub(crate) struct Queue {
     dropped: AtomicU64,
     failed: AtomicU64,
     overflowed: AtomicU64,
+    metrics: QueueMetrics,
+}
+
+/// The `metrics` facade's counters of one output, registered once when the queue is built:
+/// a `counter!` with a label on every routed message would build its label set and look
+/// the counter up each time. A recorder installed after the fan-out is built does not see
+/// these counters.
+struct QueueMetrics {
+    routed: metrics::Counter,
+    dropped: metrics::Counter,
+    failed: metrics::Counter,
+    overflowed: metrics::Counter,
+}
+
+impl QueueMetrics {
+    fn new(output: &Arc<str>) -> Self {
+        Self {
+            routed: metrics::counter!("switchyard_fanout_routed_total", "output" => output.clone()),
+            dropped: metrics::counter!("switchyard_fanout_dropped_total", "output" => output.clone()),
+            failed: metrics::counter!("switchyard_fanout_failed_total", "output" => output.clone()),
+            overflowed: metrics::counter!("switchyard_fanout_overflow_total", "output" => output.clone()),
+        }
+    }
+}
+
+impl std::fmt::Debug for QueueMetrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueMetrics").finish_non_exhaustive()
+    }
 }
 
 impl Queue {
@@ -106,8 +135,10 @@ impl Queue {
     /// before calling, and the clamp keeps a mistake from panicking.
     pub(crate) fn new(output: Output, kind: OutputKind) -> (Self, mpsc::Receiver<Message>) {
         let (sender, receiver) = mpsc::channel(output.buffer.clamp(1, Output::MAX_BUFFER));
+        let name: Arc<str> = output.name.into();
         let queue = Self {
-            name: output.name.into(),
+            metrics: QueueMetrics::new(&name),
+            name,
             kind,
             policy: output.policy,
             sender,
@@ -176,8 +207,7 @@ impl Queue {
         match result {
             Ok(()) => {
                 self.routed.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("switchyard_fanout_routed_total", "output" => self.name.clone())
-                    .increment(1);
+                self.metrics.routed.increment(1);
                 Ok(Sent::Queued)
             }
             Err(err) => Err(self.failed(err)),
@@ -189,8 +219,7 @@ impl Queue {
         match self.policy {
             SlowConsumerPolicy::DropNewest => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("switchyard_fanout_dropped_total", "output" => self.name.clone())
-                    .increment(1);
+                self.metrics.dropped.increment(1);
                 tracing::debug!(output = %self.name, "fan-out output full, dropped the newest message");
                 observer.on_drop(&self.name, &message);
                 Ok(Sent::Dropped)
@@ -199,8 +228,7 @@ impl Queue {
             // configuration, and this guard keeps the queue from looping if it changes.
             SlowConsumerPolicy::DeadLetter if self.kind != OutputKind::DeadLetter => {
                 self.overflowed.fetch_add(1, Ordering::Relaxed);
-                metrics::counter!("switchyard_fanout_overflow_total", "output" => self.name.clone())
-                    .increment(1);
+                self.metrics.overflowed.increment(1);
                 tracing::debug!(output = %self.name, "fan-out output full, diverting to the dead letter");
                 observer.on_overflow(&self.name, &message);
                 Ok(Sent::Overflow(message))
@@ -218,8 +246,7 @@ impl Queue {
     /// Counts a refusal and passes it on.
     fn failed(&self, err: FanOutError) -> FanOutError {
         self.failed.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!("switchyard_fanout_failed_total", "output" => self.name.clone())
-            .increment(1);
+        self.metrics.failed.increment(1);
         tracing::debug!(output = %self.name, error = %err, "fan-out output refused a message");
         err
     }
