@@ -54,15 +54,37 @@ pub fn row(
     max_ratio: f64,
 ) -> Value {
     let ratio = value / baseline_value;
+    let goal = format!("ratio <= {max_ratio}");
+    figure(
+        id,
+        (value, unit),
+        (baseline, baseline_value),
+        &goal,
+        ratio <= max_ratio,
+    )
+}
+
+/// A row reported for the record, with no goal: `value` beside `baseline_value`.
+pub fn report(id: &str, value: f64, unit: &str, baseline: &str, baseline_value: f64) -> Value {
+    figure(
+        id,
+        (value, unit),
+        (baseline, baseline_value),
+        "report",
+        true,
+    )
+}
+
+fn figure(id: &str, value: (f64, &str), baseline: (&str, f64), goal: &str, met: bool) -> Value {
     serde_json::json!({
         "id": id,
-        "value": value,
-        "unit": unit,
-        "baseline": baseline,
-        "baseline_value": baseline_value,
-        "ratio": ratio,
-        "goal": format!("ratio <= {max_ratio}"),
-        "met": ratio <= max_ratio,
+        "value": value.0,
+        "unit": value.1,
+        "baseline": baseline.0,
+        "baseline_value": baseline.1,
+        "ratio": value.0 / baseline.1,
+        "goal": goal,
+        "met": met,
     })
 }
 

@@ -32,7 +32,16 @@ use super::{
 /// share its path, not on the total number of patterns. [`find_first`](Self::find_first)
 /// skips whatever cannot beat the best match found so far, and the topic of every exact
 /// pattern is resolved when the index is built, so that looking it up costs one hash
-/// lookup. There is no cache: nothing grows with the topics looked up.
+/// lookup.
+///
+/// **Caching.** The glob trie is walked as an NFA, segment by segment; each thread that
+/// looks topics up also keeps a lazy DFA of the globs, whose states are the sets of trie
+/// nodes a walk can be in and whose transitions are filled in as topics arrive. A topic
+/// whose transitions are known costs one hash probe per segment, however many `**` and
+/// wildcards keep branches alive. That cache is per index and per thread, never takes a
+/// lock, and is bounded (a few MiB per thread): when full it is cleared and refilled, so a
+/// flood of distinct topics costs NFA walks, not memory. Nothing else depends on the
+/// topics looked up.
 ///
 /// ```
 /// use switchyard_routing::pattern::PatternIndex;

@@ -4,7 +4,7 @@
 use foldhash::{HashMap, HashMapExt as _};
 
 /// The longest text kept inline in a `u128` key: one byte of length, fifteen of text.
-const INLINE: usize = 15;
+pub(crate) const INLINE: usize = 15;
 
 /// Segment texts and their numbers.
 ///
@@ -24,7 +24,7 @@ pub(crate) struct Symbols {
 /// length they still determine the text: for 8 to 15 bytes the first word holds bytes
 /// `0..8` and the second bytes `len - 7..len` (the byte `len - 8` is in both, so it is
 /// shifted out); for 4 to 7 bytes two 4-byte words overlap the same way.
-fn inline_key(text: &str) -> Option<u128> {
+pub(crate) fn inline_key(text: &str) -> Option<u128> {
     let bytes = text.as_bytes();
     let len = bytes.len();
     let word = |at: usize| {

@@ -7,6 +7,7 @@ use std::{cell::RefCell, sync::Arc};
 use foldhash::HashMap;
 
 pub(crate) use self::build::GlobTrieBuilder;
+use self::lazy::LazyDfa;
 use super::{
     entry::{NO_RANK, Rank},
     glob::Wild,
@@ -15,6 +16,7 @@ use super::{
 };
 
 mod build;
+mod lazy;
 
 /// No such child.
 const NONE: u32 = u32::MAX;
@@ -22,6 +24,10 @@ const NONE: u32 = u32::MAX;
 /// `max_rest` below a `**`: any number of segments. Counts too large for `u16` become
 /// this as well, which only keeps more branches.
 const UNBOUNDED: u16 = u16::MAX;
+
+/// A `rest` that stands for any number of segments: the lazy DFA's states do not depend on
+/// the topic's length, so that every topic can share them.
+const ANY_REST: usize = usize::MAX;
 
 /// The root node's index.
 const ROOT: u32 = 0;
@@ -75,6 +81,8 @@ pub(crate) struct GlobTrie {
     wide_wild: HashMap<u32, PrefixSet<(usize, usize)>>,
     /// The ranks of the entries that end at each node, best first, node after node.
     terminals: Box<[Rank]>,
+    /// The NFA above, determinized as lookups go, per thread.
+    dfa: LazyDfa,
 }
 
 /// A node: 64 bytes, one cache line.
@@ -132,11 +140,12 @@ fn edge(parent: u32, symbol: u32) -> u64 {
 
 impl Node {
     /// Whether this node may still lead to an entry better than `floor` when `rest` topic
-    /// segments remain after it.
+    /// segments remain after it ([`ANY_REST`]: whatever the number).
     fn fits(&self, rest: usize, floor: Rank) -> bool {
         self.best > floor
-            && usize::from(self.min_rest) <= rest
-            && (self.max_rest == UNBOUNDED || rest <= usize::from(self.max_rest))
+            && (rest == ANY_REST
+                || usize::from(self.min_rest) <= rest
+                    && (self.max_rest == UNBOUNDED || rest <= usize::from(self.max_rest)))
     }
 
     fn new(looping: bool) -> Self {
@@ -161,7 +170,22 @@ impl Node {
 
 impl GlobTrie {
     /// The best rank above `floor` of a glob matching `topic`, or [`NO_RANK`].
+    ///
+    /// The lazy DFA answers, on this thread's cache; the NFA walk only if that cache is
+    /// in use further up the stack.
     pub(crate) fn best_match(&self, topic: &str, floor: Rank) -> Rank {
+        if self.nodes[ROOT as usize].best <= floor {
+            // No glob at all, or none that could beat `floor`.
+            return NO_RANK;
+        }
+        match self.dfa.best_match(self, topic, floor) {
+            Some(best) => best,
+            None => self.walk_best_match(topic, floor),
+        }
+    }
+
+    /// [`best_match`](Self::best_match) by the NFA walk alone.
+    fn walk_best_match(&self, topic: &str, floor: Rank) -> Rank {
         let mut best = floor;
         with_scratch(|scratch| {
             for &node in self.walk(topic, floor, scratch) {
@@ -191,51 +215,63 @@ impl GlobTrie {
     /// segments left.
     fn walk<'s>(&self, topic: &str, floor: Rank, scratch: &'s mut Scratch) -> &'s [u32] {
         let Scratch { current, next } = scratch;
-        current.clear();
         let mut rest = topic.bytes().filter(|&byte| byte == b'.').count() + 1;
-        if !self.nodes[ROOT as usize].fits(rest, floor) {
-            return current;
-        }
-        current.push(ROOT);
-        self.close(current, rest, floor);
+        self.start(current, rest, floor);
         for part in topic.split('.') {
-            next.clear();
-            rest -= 1;
-            // No symbol: no glob has this text as a literal segment, so no literal edge fits;
-            // then the mask of no bit rules every probe out.
-            let (symbol, bit) = match self.symbols.get(part) {
-                Some(symbol) => (symbol, symbol_bit(symbol)),
-                None => (0, 0),
-            };
-            for &index in current.iter() {
-                let node = &self.nodes[index as usize];
-                let mut reach = |child: u32| {
-                    if child != NONE && self.nodes[child as usize].fits(rest, floor) {
-                        next.push(child);
-                    }
-                };
-                if node.literal_mask & bit != 0 {
-                    if let Some(child) = self.literal_child(index, node, symbol) {
-                        reach(child);
-                    }
-                }
-                reach(node.star);
-                if node.wild_count > 0 {
-                    self.wild_children(index, node, part, &mut reach);
-                }
-                // No edge leads to a looping node (only the closure does), so this cannot
-                // duplicate anything pushed in this loop.
-                if node.looping && node.fits(rest, floor) {
-                    next.push(index);
-                }
-            }
-            self.close(next, rest, floor);
-            std::mem::swap(current, next);
             if current.is_empty() {
                 break;
             }
+            rest -= 1;
+            self.step(current, part, rest, floor, next);
+            std::mem::swap(current, next);
         }
         current
+    }
+
+    /// The nodes before the first segment, into `set`: the root and its `**` closure, if
+    /// the root fits `rest` segments and `floor`.
+    fn start(&self, set: &mut Vec<u32>, rest: usize, floor: Rank) {
+        set.clear();
+        if self.nodes[ROOT as usize].fits(rest, floor) {
+            set.push(ROOT);
+            self.close(set, rest, floor);
+        }
+    }
+
+    /// One step of the NFA: the nodes that `current` reaches on the topic segment `part`,
+    /// with their `**` closure, into `next`, each once. `rest` is the number of segments
+    /// after `part`, or [`ANY_REST`] to keep branches of every length.
+    fn step(&self, current: &[u32], part: &str, rest: usize, floor: Rank, next: &mut Vec<u32>) {
+        next.clear();
+        // No symbol: no glob has this text as a literal segment, so no literal edge fits;
+        // then the mask of no bit rules every probe out.
+        let (symbol, bit) = match self.symbols.get(part) {
+            Some(symbol) => (symbol, symbol_bit(symbol)),
+            None => (0, 0),
+        };
+        for &index in current {
+            let node = &self.nodes[index as usize];
+            let mut reach = |child: u32| {
+                if child != NONE && self.nodes[child as usize].fits(rest, floor) {
+                    next.push(child);
+                }
+            };
+            if node.literal_mask & bit != 0 {
+                if let Some(child) = self.literal_child(index, node, symbol) {
+                    reach(child);
+                }
+            }
+            reach(node.star);
+            if node.wild_count > 0 {
+                self.wild_children(index, node, part, &mut reach);
+            }
+            // No edge leads to a looping node (only the closure does), so this cannot
+            // duplicate anything pushed in this loop.
+            if node.looping && node.fits(rest, floor) {
+                next.push(index);
+            }
+        }
+        self.close(next, rest, floor);
     }
 
     /// Calls `reach` with every wild child of `node` (whose index is `index`) that matches

@@ -5,7 +5,7 @@ use std::{collections::BTreeMap, sync::Arc};
 
 use foldhash::{HashMap, HashMapExt as _};
 
-use super::{GlobTrie, NARROW, NONE, Node, ROOT, UNBOUNDED, WildEdge, edge, symbol_bit};
+use super::{GlobTrie, LazyDfa, NARROW, NONE, Node, ROOT, UNBOUNDED, WildEdge, edge, symbol_bit};
 use crate::pattern::{
     entry::Rank,
     glob::{Segment, Wild},
@@ -207,6 +207,7 @@ impl GlobTrieBuilder {
             wild_text,
             wide_wild,
             terminals: terminals.into_boxed_slice(),
+            dfa: LazyDfa::new(),
         }
     }
 }
