@@ -1,7 +1,7 @@
 //! `Bus`: the pub/sub, the endpoint registry and request/reply behind one handle, with the
 //! message kinds that tell them apart.
 
-use std::{sync::Arc, time::Duration};
+use std::{pin::pin, sync::Arc, task::Poll, time::Duration};
 
 use switchyard_core::{Message, Publisher, Result as CoreResult};
 use tokio::time::Instant;
@@ -144,29 +144,52 @@ impl Bus {
             .and_then(|()| attributes.insert(REPLY_TO_ATTRIBUTE, REPLY_INBOX).map(drop))
             .map_err(RequestError::Delivery)?;
 
-        let delivered =
-            tokio::time::timeout_at(deadline, self.inner.endpoints.deliver(topic, &message))
-                .await
-                .map_err(|_| RequestError::Timeout { after: timeout })?;
-        match delivered {
-            Ok(outputs) => {
-                if let Some(response) = outputs.into_iter().next() {
-                    self.respond(&message, response).await?;
-                }
-            }
-            Err(EndpointError::NoEndpoint { .. }) => {
-                tokio::time::timeout_at(deadline, self.inner.pubsub.publish(topic, message))
+        // With no endpoint registered there is no routing decision to make: the request goes
+        // straight to the topic's subscribers, as it would after `NoEndpoint`, without
+        // building that error.
+        if self.inner.endpoints.routes_nothing() {
+            self.publish_request(topic, message, deadline, timeout)
+                .await?;
+        } else {
+            let delivered =
+                tokio::time::timeout_at(deadline, self.inner.endpoints.deliver(topic, &message))
                     .await
-                    .map_err(|_| RequestError::Timeout { after: timeout })?
-                    .map_err(RequestError::Delivery)?;
+                    .map_err(|_| RequestError::Timeout { after: timeout })?;
+            match delivered {
+                Ok(outputs) => {
+                    if let Some(response) = outputs.into_iter().next() {
+                        self.respond(&message, response).await?;
+                    }
+                }
+                Err(EndpointError::NoEndpoint { .. }) => {
+                    self.publish_request(topic, message, deadline, timeout)
+                        .await?;
+                }
+                Err(err) => return Err(RequestError::Delivery(err.into())),
             }
-            Err(err) => return Err(RequestError::Delivery(err.into())),
         }
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        pending.wait(remaining).await.map_err(|err| match err {
-            RequestError::Timeout { .. } => RequestError::Timeout { after: timeout },
-            other => other,
-        })
+        pending.wait_until(deadline, timeout).await
+    }
+
+    /// Publishes a request to the topic's subscribers, waiting for room in their queues up
+    /// to `deadline`.
+    async fn publish_request(
+        &self,
+        topic: &str,
+        message: Message,
+        deadline: Instant,
+        timeout: Duration,
+    ) -> Result<(), RequestError> {
+        let mut publish = pin!(self.inner.pubsub.publish(topic, message));
+        // Publishing completes at once unless a queue is full under the `Block` policy: only
+        // then is the deadline's timer built.
+        let published = match futures::poll!(publish.as_mut()) {
+            Poll::Ready(published) => published,
+            Poll::Pending => tokio::time::timeout_at(deadline, publish)
+                .await
+                .map_err(|_| RequestError::Timeout { after: timeout })?,
+        };
+        published.map_err(RequestError::Delivery)
     }
 
     /// [`request`](Self::request) with the configured
@@ -191,11 +214,17 @@ impl Bus {
             let id = request.attributes().id().unwrap_or_default().to_owned();
             return Err(RequestError::MissingCorrelationId { id });
         };
-        MessageKind::Response.stamp(&mut response);
-        response
-            .attributes_mut()
-            .set_correlation_id(correlation_id)
-            .map_err(RequestError::Delivery)?;
+        if MessageKind::of(&response) != MessageKind::Response {
+            MessageKind::Response.stamp(&mut response);
+        }
+        // A response made from the request (an echo, or `detached`) carries its id already:
+        // setting it again would copy it for nothing.
+        if response.attributes().correlation_id() != Some(correlation_id) {
+            response
+                .attributes_mut()
+                .set_correlation_id(correlation_id)
+                .map_err(RequestError::Delivery)?;
+        }
         match request.attributes().get(REPLY_TO_ATTRIBUTE) {
             Some(reply_to) if reply_to != REPLY_INBOX => self
                 .inner

@@ -77,6 +77,13 @@ impl EndpointRegistry {
         admission.call(message).await
     }
 
+    /// Whether [`deliver`](Self::deliver) would fail with [`EndpointError::NoEndpoint`]
+    /// whatever the topic: the registry is open and holds no endpoint. One atomic load, so
+    /// that request/reply over pub/sub pays nothing for the registry it does not use.
+    pub(crate) fn routes_nothing(&self) -> bool {
+        !self.inner.is_closed() && self.inner.table.load().by_id.is_empty()
+    }
+
     /// Makes the routing decision for `topic`: admits the endpoint to call, or says why
     /// there is none.
     fn route(&self, topic: &str) -> Result<Admission, EndpointError> {

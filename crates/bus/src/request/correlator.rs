@@ -12,12 +12,22 @@ use std::{
 use switchyard_core::Message;
 use tokio::sync::oneshot;
 use tracing::debug;
+use uuid::Uuid;
 
 use super::RequestError;
 
 /// How many recently expired correlation ids are remembered, to tell a late response from
 /// one with an unknown id. Bounded, so that a flood of timeouts cannot grow memory.
 pub const EXPIRED_MEMORY: usize = 4096;
+
+/// The maps are keyed by ids this correlator made, not by outside input: a fast hasher.
+type Hasher = foldhash::fast::RandomState;
+
+/// A correlation id as the maps hold it: the 128 bits of its UUID.
+type Key = u128;
+
+/// The text of a correlation id: a hyphenated, lowercase UUID.
+type Text = [u8; uuid::fmt::Hyphenated::LENGTH];
 
 /// Matches responses to the requests that wait for them.
 ///
@@ -38,6 +48,12 @@ pub struct Correlator {
 struct Shared {
     state: Mutex<State>,
     max_pending: usize,
+    /// The first eight bytes of every id this correlator issues: random, so that two
+    /// correlators (in one process or in two) do not issue the same ids.
+    prefix: [u8; 8],
+    /// The last eight bytes of the next id: a counter, so that ids never repeat within the
+    /// correlator. Its top two bits become the UUID variant, which 2^62 ids never reach.
+    next: AtomicU64,
     resolved: AtomicU64,
     timed_out: AtomicU64,
     late: AtomicU64,
@@ -47,19 +63,19 @@ struct Shared {
 #[derive(Default)]
 struct State {
     closed: bool,
-    pending: HashMap<Arc<str>, oneshot::Sender<Message>>,
-    expired: VecDeque<Arc<str>>,
-    expired_set: HashSet<Arc<str>>,
+    pending: HashMap<Key, oneshot::Sender<Message>, Hasher>,
+    expired: VecDeque<Key>,
+    expired_set: HashSet<Key, Hasher>,
 }
 
 impl State {
-    fn remember_expired(&mut self, id: Arc<str>) {
+    fn remember_expired(&mut self, id: Key) {
         if self.expired.len() == EXPIRED_MEMORY
             && let Some(oldest) = self.expired.pop_front()
         {
             self.expired_set.remove(&oldest);
         }
-        self.expired_set.insert(id.clone());
+        self.expired_set.insert(id);
         self.expired.push_back(id);
     }
 }
@@ -87,6 +103,8 @@ impl Correlator {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
                 max_pending,
+                prefix: fastrand::u64(..).to_be_bytes(),
+                next: AtomicU64::new(0),
                 resolved: AtomicU64::new(0),
                 timed_out: AtomicU64::new(0),
                 late: AtomicU64::new(0),
@@ -104,9 +122,14 @@ impl Correlator {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a new request under a fresh correlation id (a UUIDv7).
+    /// Registers a new request under a fresh correlation id: a UUID (version 8) made of the
+    /// correlator's random prefix and a counter. Making one costs no system call and no
+    /// allocation, and the map hashes 16 bytes, not a string.
     pub fn begin(&self) -> Result<PendingReply, RequestError> {
-        let id: Arc<str> = uuid::Uuid::now_v7().to_string().into();
+        let id = self.next_id();
+        let mut text: Text = [0; uuid::fmt::Hyphenated::LENGTH];
+        id.hyphenated().encode_lower(&mut text);
+        let key = id.as_u128();
         let (sender, receiver) = oneshot::channel();
         let mut state = self.state();
         if state.closed {
@@ -117,13 +140,23 @@ impl Correlator {
                 limit: self.shared.max_pending,
             });
         }
-        state.pending.insert(id.clone(), sender);
+        state.pending.insert(key, sender);
         drop(state);
         Ok(PendingReply {
-            id,
+            key,
+            text,
             receiver,
             owner: self.clone(),
+            settled: false,
         })
+    }
+
+    fn next_id(&self) -> Uuid {
+        let count = self.shared.next.fetch_add(1, Relaxed);
+        let mut bytes = [0; 16];
+        bytes[..8].copy_from_slice(&self.shared.prefix);
+        bytes[8..].copy_from_slice(&count.to_be_bytes());
+        uuid::Builder::from_custom_bytes(bytes).into_uuid()
     }
 
     /// Hands `response` to the request with its `correlationid`.
@@ -136,9 +169,14 @@ impl Correlator {
             let id = response.attributes().id().unwrap_or_default().to_owned();
             return Err(RequestError::MissingCorrelationId { id });
         };
+        // An id that is not a UUID was not issued here.
+        let Ok(key) = Uuid::try_parse(id).map(|id| id.as_u128()) else {
+            self.count_unmatched(id, false);
+            return Ok(());
+        };
         let mut state = self.state();
-        let Some(sender) = state.pending.remove(id) else {
-            let late = state.expired_set.contains(id);
+        let Some(sender) = state.pending.remove(&key) else {
+            let late = state.expired_set.contains(&key);
             drop(state);
             self.count_unmatched(id, late);
             return Ok(());
@@ -174,10 +212,10 @@ impl Correlator {
     }
 
     /// Removes a request that is no longer waited for. `timed_out` counts it.
-    fn forget(&self, id: &Arc<str>, timed_out: bool) {
+    fn forget(&self, id: Key, timed_out: bool) {
         let mut state = self.state();
-        if state.pending.remove(id).is_some() {
-            state.remember_expired(id.clone());
+        if state.pending.remove(&id).is_some() {
+            state.remember_expired(id);
             drop(state);
             if timed_out {
                 self.shared.timed_out.fetch_add(1, Relaxed);
@@ -210,27 +248,57 @@ impl Correlator {
 /// abandons the request and removes its entry.
 #[must_use = "a pending reply removes itself when dropped"]
 pub struct PendingReply {
-    id: Arc<str>,
+    key: Key,
+    text: Text,
     receiver: oneshot::Receiver<Message>,
     owner: Correlator,
+    /// Whether the entry is known to be gone from the map (answered, expired, or failed by
+    /// `close`), so that dropping this need not look for it.
+    settled: bool,
 }
 
 impl PendingReply {
+    /// [`wait`](Self::wait) until `deadline`; a timeout reports `timeout`, the request's
+    /// whole timeout, which `deadline` ends.
+    pub(crate) async fn wait_until(
+        mut self,
+        deadline: tokio::time::Instant,
+        timeout: Duration,
+    ) -> Result<Message, RequestError> {
+        let outcome = tokio::time::timeout_at(deadline, &mut self.receiver).await;
+        self.settled = true;
+        self.settle(outcome, timeout)
+    }
+
+    /// What a wait that ended with `outcome` returns, the entry removed on a timeout.
+    fn settle(
+        &self,
+        outcome: Result<Result<Message, oneshot::error::RecvError>, tokio::time::error::Elapsed>,
+        timeout: Duration,
+    ) -> Result<Message, RequestError> {
+        match outcome {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(_)) => Err(RequestError::Closed),
+            Err(_) => {
+                self.owner.forget(self.key, true);
+                Err(RequestError::Timeout { after: timeout })
+            }
+        }
+    }
+
     /// The correlation id to put on the request.
     pub fn correlation_id(&self) -> &str {
-        &self.id
+        // Always ASCII: the UUID was encoded into it.
+        std::str::from_utf8(&self.text).unwrap_or_default()
     }
 
     /// Waits up to `timeout` for the response.
     pub async fn wait(mut self, timeout: Duration) -> Result<Message, RequestError> {
-        match tokio::time::timeout(timeout, &mut self.receiver).await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(_)) => Err(RequestError::Closed),
-            Err(_) => {
-                self.owner.forget(&self.id, true);
-                Err(RequestError::Timeout { after: timeout })
-            }
-        }
+        let outcome = tokio::time::timeout(timeout, &mut self.receiver).await;
+        // The response was taken out of the map, the sender dropped by `close`, or the
+        // entry is removed right here: either way it is gone.
+        self.settled = true;
+        self.settle(outcome, timeout)
     }
 }
 
@@ -254,7 +322,9 @@ impl PendingReply {
 
 impl Drop for PendingReply {
     fn drop(&mut self) {
-        // After a response or a timeout the entry is already gone and this does nothing.
-        self.owner.forget(&self.id, false);
+        // After a response or a timeout the entry is already gone: nothing to look up.
+        if !self.settled {
+            self.owner.forget(self.key, false);
+        }
     }
 }

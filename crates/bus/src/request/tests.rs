@@ -207,3 +207,27 @@ proptest! {
         }
     }
 }
+
+#[tokio::test]
+async fn correlation_ids_are_uuids_unique_across_correlators() {
+    let (one, two) = (Correlator::new(8), Correlator::new(8));
+    let (a, b, c) = (
+        one.begin().unwrap(),
+        one.begin().unwrap(),
+        two.begin().unwrap(),
+    );
+    for pending in [&a, &b, &c] {
+        let id = uuid::Uuid::try_parse(pending.correlation_id()).unwrap();
+        assert_eq!(id.get_version_num(), 8, "{id}");
+        assert_eq!(
+            id.to_string(),
+            pending.correlation_id(),
+            "lowercase, hyphenated"
+        );
+    }
+    assert_ne!(a.correlation_id(), b.correlation_id());
+    assert_ne!(a.correlation_id(), c.correlation_id());
+    // A response to `two`'s request means nothing to `one`.
+    one.resolve(response_to(c.correlation_id())).unwrap();
+    assert_eq!((one.stats().unknown, one.stats().pending), (1, 2));
+}

@@ -186,15 +186,8 @@ impl GlobTrie {
 
     /// [`best_match`](Self::best_match) by the NFA walk alone.
     fn walk_best_match(&self, topic: &str, floor: Rank) -> Rank {
-        let mut best = floor;
-        with_scratch(|scratch| {
-            for &node in self.walk(topic, floor, scratch) {
-                let node = &self.nodes[node as usize];
-                if node.terminal_count > 0 {
-                    best = best.max(self.terminals[node.first_terminal as usize]);
-                }
-            }
-        });
+        let mut best = NO_RANK;
+        with_scratch(|scratch| best = self.best_terminal(self.walk(topic, floor, scratch)));
         if best > floor { best } else { NO_RANK }
     }
 
@@ -215,8 +208,16 @@ impl GlobTrie {
     /// segments left.
     fn walk<'s>(&self, topic: &str, floor: Rank, scratch: &'s mut Scratch) -> &'s [u32] {
         let Scratch { current, next } = scratch;
-        let mut rest = topic.bytes().filter(|&byte| byte == b'.').count() + 1;
+        let rest = topic.bytes().filter(|&byte| byte == b'.').count() + 1;
         self.start(current, rest, floor);
+        self.walk_from(current, next, topic, floor);
+        current
+    }
+
+    /// Runs the NFA over the segments of `topic` from the nodes in `current`, which it
+    /// leaves holding the nodes it ends in; `next` is scratch.
+    fn walk_from(&self, current: &mut Vec<u32>, next: &mut Vec<u32>, topic: &str, floor: Rank) {
+        let mut rest = topic.bytes().filter(|&byte| byte == b'.').count() + 1;
         for part in topic.split('.') {
             if current.is_empty() {
                 break;
@@ -225,7 +226,16 @@ impl GlobTrie {
             self.step(current, part, rest, floor, next);
             std::mem::swap(current, next);
         }
-        current
+    }
+
+    /// The best rank of an entry ending at one of `nodes`, or [`NO_RANK`].
+    fn best_terminal(&self, nodes: &[u32]) -> Rank {
+        nodes
+            .iter()
+            .map(|&index| &self.nodes[index as usize])
+            .filter(|node| node.terminal_count > 0)
+            .map(|node| self.terminals[node.first_terminal as usize])
+            .fold(NO_RANK, Rank::max)
     }
 
     /// The nodes before the first segment, into `set`: the root and its `**` closure, if

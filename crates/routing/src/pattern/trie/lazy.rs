@@ -9,6 +9,11 @@
 //! branches alive. This is the technique of the `regex` crate's lazy DFA, applied to
 //! segments instead of bytes.
 //!
+//! A topic's transitions are made and cached on its second sight, not its first: until
+//! then a miss finishes the topic with the NFA walk. Topics that never come back (ones
+//! that carry an order id, say) then cost what the walk costs and do not push out the
+//! transitions of topics that do.
+//!
 //! The cache is bounded: when it reaches [`MAX_STATES`] states, [`MAX_TRANSITIONS`]
 //! transitions or [`MAX_NODES`] stored nodes, it is cleared and refilled by the lookups that
 //! follow. Topics come from outside, so a flood of distinct ones cannot make it grow; it
@@ -36,6 +41,14 @@ const MAX_TRANSITIONS: usize = 1 << 15;
 /// The most trie nodes, summed over its states, that one thread's cache holds before it
 /// is cleared. With the two bounds above, a cache stays under about 5 MiB.
 const MAX_NODES: usize = 1 << 18;
+
+/// Bits of the memory of topics seen lately, which admits a topic's transitions into the
+/// cache on its second sight: 8 KiB.
+const SEEN_BITS: usize = 1 << 16;
+
+/// New topics after which that memory is emptied: by then about one topic in a hundred
+/// that was never seen passes for seen.
+const SEEN_RESET: usize = 1 << 13;
 
 /// The empty set: no glob can match any more.
 const DEAD: u32 = 0;
@@ -81,6 +94,9 @@ impl LazyDfa {
         let cell = self.caches.get_or(|| RefCell::new(Cache::new(trie)));
         let mut cache = cell.try_borrow_mut().ok()?;
         let mut state = START;
+        // Whether this topic's missing transitions are made and cached; decided at the first
+        // miss, by whether the topic has been seen before.
+        let mut admitted = false;
         for part in topic.split('.') {
             let key = match inline_key(part) {
                 Some(key) => Some(key),
@@ -94,7 +110,15 @@ impl LazyDfa {
                 key.and_then(|key| cache.transitions.get(&transition(state, key)).copied());
             state = match cached {
                 Some(next) => next,
-                None => cache.advance(trie, state, part, key),
+                None if admitted || cache.admit(topic) => {
+                    admitted = true;
+                    cache.advance(trie, state, part, key)
+                }
+                None => {
+                    // `part` lies within `topic`: its offset is the distance between them.
+                    let at = part.as_ptr() as usize - topic.as_ptr() as usize;
+                    return Some(cache.walk_rest(trie, state, &topic[at..], floor));
+                }
             };
             if state == DEAD {
                 return Some(NO_RANK);
@@ -122,6 +146,10 @@ struct Cache {
     /// `(state, segment key) → state`. The keys hold topic text, which comes from outside:
     /// the map is seeded at random, and bounded by [`MAX_TRANSITIONS`].
     transitions: HashMap<Transition, u32>,
+    /// The Bloom filter of topics seen lately, for [`Cache::admit`], and how many topics it
+    /// has taken since it was last emptied.
+    seen: Box<[u64]>,
+    seen_count: usize,
     /// Scratch node sets of a step.
     current: Vec<u32>,
     next: Vec<u32>,
@@ -146,6 +174,8 @@ impl Cache {
             interned: HashTable::new(),
             hasher: RandomState::default(),
             transitions: HashMap::new(),
+            seen: vec![0; SEEN_BITS / 64].into_boxed_slice(),
+            seen_count: 0,
             current: Vec::new(),
             next: Vec::new(),
         };
@@ -167,6 +197,48 @@ impl Cache {
         let start = self.intern(trie, &set);
         debug_assert_eq!((dead, start), (DEAD, START));
         self.current = set;
+    }
+
+    /// Whether the DFA should make and keep the missing transitions of `topic`: only for a
+    /// topic seen lately, so that topics that never come back, such as ones carrying an
+    /// order id, cost an NFA walk and fill nothing.
+    ///
+    /// The memory of topics seen is a Bloom filter of [`SEEN_BITS`] bits, two per topic, and
+    /// is emptied after [`SEEN_RESET`] new topics, which keeps its false positives (a topic
+    /// admitted on its first sight: harmless) rare. Unlike a table of hashes, two topics
+    /// cannot keep pushing each other out.
+    fn admit(&mut self, topic: &str) -> bool {
+        let hash = self.hasher.hash_one(topic);
+        let bits = [hash as usize % SEEN_BITS, (hash >> 32) as usize % SEEN_BITS];
+        let is_set = |seen: &[u64], bit: usize| seen[bit / 64] & 1 << (bit % 64) != 0;
+        if bits.iter().all(|&bit| is_set(&self.seen, bit)) {
+            return true;
+        }
+        self.seen_count += 1;
+        if self.seen_count > SEEN_RESET {
+            self.seen.fill(0);
+            self.seen_count = 1;
+        }
+        for bit in bits {
+            self.seen[bit / 64] |= 1 << (bit % 64);
+        }
+        false
+    }
+
+    /// The best rank above `floor` of a glob matching the rest of a topic, `rest`, from
+    /// `state` on, by the NFA walk; caches nothing.
+    fn walk_rest(&mut self, trie: &GlobTrie, state: u32, rest: &str, floor: Rank) -> Rank {
+        let (mut current, mut next) = (
+            std::mem::take(&mut self.current),
+            std::mem::take(&mut self.next),
+        );
+        let State { first, len, .. } = self.states[state as usize];
+        current.clear();
+        current.extend_from_slice(&self.nodes[first as usize..][..len as usize]);
+        trie.walk_from(&mut current, &mut next, rest, floor);
+        let best = trie.best_terminal(&current);
+        (self.current, self.next) = (current, next);
+        if best > floor { best } else { NO_RANK }
     }
 
     /// Takes the NFA step from `state` on the segment `part`, and caches it under `key`
@@ -213,13 +285,7 @@ impl Cache {
         if let Some(&found) = interned.find(hash, |&id| nodes_of(&states[id as usize]) == set) {
             return found;
         }
-        let best = set
-            .iter()
-            .map(|&index| &trie.nodes[index as usize])
-            .filter(|node| node.terminal_count > 0)
-            .map(|node| trie.terminals[node.first_terminal as usize])
-            .max()
-            .unwrap_or(NO_RANK);
+        let best = trie.best_terminal(set);
         let wild = set
             .iter()
             .any(|&index| trie.nodes[index as usize].wild_count > 0);

@@ -80,6 +80,8 @@ fn a_flood_of_distinct_topics_stays_within_the_bounds() {
     let t = trie(&["*.*.x", "a.**", "**.b"]);
     for i in 0..MAX_TRANSITIONS + 1000 {
         let topic = format!("t{i}.s{}.x", i % 7);
+        // Twice: a topic's transitions are cached on its second sight.
+        assert_eq!(best(&t, &topic), Some(0));
         assert_eq!(best(&t, &topic), Some(0));
         let (states, transitions, nodes) = cache_sizes(&t);
         assert!(states <= MAX_STATES && transitions <= MAX_TRANSITIONS && nodes <= MAX_NODES);
@@ -88,6 +90,35 @@ fn a_flood_of_distinct_topics_stays_within_the_bounds() {
     let (_, transitions, _) = cache_sizes(&t);
     assert!(transitions < MAX_TRANSITIONS);
     assert_eq!(best(&t, "a.b"), Some(1));
+}
+
+#[test]
+fn topics_seen_once_fill_nothing() {
+    let t = trie(&["*.*.x", "a.**", "**.b"]);
+    assert_eq!(best(&t, "a.b"), Some(1));
+    assert_eq!(best(&t, "a.b"), Some(1));
+    let before = cache_sizes(&t);
+    for i in 0..1000 {
+        assert_eq!(best(&t, &format!("a.{i}.b")), Some(1));
+        assert_eq!(best(&t, &format!("t{i}.s.x")), Some(0));
+    }
+    // The memory of topics seen is a Bloom filter: a few of the 2000 pass for seen (about
+    // 3 expected), each adding at most three transitions. Were they all admitted, the
+    // cache would hold thousands.
+    let (_, after, _) = cache_sizes(&t);
+    assert!(
+        after - before.1 < 100,
+        "{} transitions added",
+        after - before.1
+    );
+    // Seen twice, a topic is cached (by then, whether or not it passed for seen the first
+    // time), and then answered from the cache.
+    assert_eq!(best(&t, "fresh.s.x"), Some(0));
+    assert_eq!(best(&t, "fresh.s.x"), Some(0));
+    let (_, transitions, _) = cache_sizes(&t);
+    assert!(transitions > after);
+    assert_eq!(best(&t, "fresh.s.x"), Some(0));
+    assert_eq!(cache_sizes(&t).1, transitions);
 }
 
 #[test]
@@ -138,8 +169,9 @@ proptest! {
             .filter(|g| Pattern::parse(g).is_ok_and(|p| p.kind() == crate::pattern::PatternKind::Glob))
             .collect();
         let t = trie(&globs);
-        // Twice: once filling the cache, once from it.
-        for _ in 0..2 {
+        // Three times: walked on first sight, cached on the second, from the cache on
+        // the third.
+        for _ in 0..3 {
             for topic in &topics {
                 let expected = globs
                     .iter()
