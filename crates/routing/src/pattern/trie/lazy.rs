@@ -225,16 +225,23 @@ impl Cache {
         false
     }
 
-    /// The best rank above `floor` of a glob matching the rest of a topic, `rest`, from
-    /// `state` on, by the NFA walk; caches nothing.
-    fn walk_rest(&mut self, trie: &GlobTrie, state: u32, rest: &str, floor: Rank) -> Rank {
-        let (mut current, mut next) = (
+    /// The scratch node sets, taken out of the cache (to be put back), the first holding
+    /// the nodes of `state`.
+    fn take_scratch(&mut self, state: u32) -> (Vec<u32>, Vec<u32>) {
+        let (mut current, next) = (
             std::mem::take(&mut self.current),
             std::mem::take(&mut self.next),
         );
         let State { first, len, .. } = self.states[state as usize];
         current.clear();
         current.extend_from_slice(&self.nodes[first as usize..][..len as usize]);
+        (current, next)
+    }
+
+    /// The best rank above `floor` of a glob matching the rest of a topic, `rest`, from
+    /// `state` on, by the NFA walk; caches nothing.
+    fn walk_rest(&mut self, trie: &GlobTrie, state: u32, rest: &str, floor: Rank) -> Rank {
+        let (mut current, mut next) = self.take_scratch(state);
         trie.walk_from(&mut current, &mut next, rest, floor);
         let best = trie.best_terminal(&current);
         (self.current, self.next) = (current, next);
@@ -244,13 +251,7 @@ impl Cache {
     /// Takes the NFA step from `state` on the segment `part`, and caches it under `key`
     /// (if the step may be shared; see [`LONG_UNKNOWN`]). Returns the state reached.
     fn advance(&mut self, trie: &GlobTrie, state: u32, part: &str, key: Option<u128>) -> u32 {
-        let (mut current, mut next) = (
-            std::mem::take(&mut self.current),
-            std::mem::take(&mut self.next),
-        );
-        let State { first, len, .. } = self.states[state as usize];
-        current.clear();
-        current.extend_from_slice(&self.nodes[first as usize..][..len as usize]);
+        let (mut current, mut next) = self.take_scratch(state);
         trie.step(&current, part, ANY_REST, NO_RANK, &mut next);
         next.sort_unstable();
         next.dedup();
