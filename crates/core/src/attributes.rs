@@ -52,7 +52,8 @@ pub const SPEC_VERSION: &str = "1.0";
 /// [`insert`](Self::insert). Names are lowercase ASCII letters and digits, at most
 /// [`MAX_NAME_LEN`] long, as CloudEvents requires.
 ///
-/// Cloning is cheap: the map is shared and copied only when a clone is changed.
+/// Cloning is cheap: the map is shared and copied only when a clone is changed, and that
+/// copy shares every name and value (one allocation for the map, none per attribute).
 ///
 /// ```
 /// use switchyard_core::Attributes;
@@ -71,7 +72,7 @@ pub const SPEC_VERSION: &str = "1.0";
     into = "BTreeMap<String, String>"
 )]
 pub struct Attributes {
-    map: Arc<BTreeMap<Box<str>, Box<str>>>,
+    map: Arc<BTreeMap<Arc<str>, Arc<str>>>,
 }
 
 impl Attributes {
@@ -91,12 +92,21 @@ impl Attributes {
     /// valid for a well-known attribute: `id`, `source` and `type` must not be empty,
     /// `specversion` must be `1.0`, and `time` must be an RFC 3339 timestamp.
     pub fn insert(&mut self, name: &str, value: impl Into<String>) -> Result<Option<String>> {
+        let replaced = self.put(name, value.into())?;
+        Ok(replaced.map(|value| String::from(&*value)))
+    }
+
+    /// [`insert`](Self::insert), returning the replaced value as it was stored.
+    fn put(&mut self, name: &str, value: String) -> Result<Option<Arc<str>>> {
         validate_name(name)?;
-        let value = value.into();
         validate_value(name, &value)?;
-        Ok(Arc::make_mut(&mut self.map)
-            .insert(name.into(), value.into_boxed_str())
-            .map(String::from))
+        let map = Arc::make_mut(&mut self.map);
+        let value = Arc::from(value);
+        // An attribute that is already set keeps its stored name.
+        Ok(match map.get_mut(name) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
+            None => map.insert(name.into(), value),
+        })
     }
 
     /// Removes an attribute, returning its value.
@@ -105,7 +115,9 @@ impl Attributes {
             // Do not unshare the map just to find nothing.
             return None;
         }
-        Arc::make_mut(&mut self.map).remove(name).map(String::from)
+        Arc::make_mut(&mut self.map)
+            .remove(name)
+            .map(|value| String::from(&*value))
     }
 
     /// Every attribute, sorted by name.
@@ -133,12 +145,20 @@ impl Attributes {
 
     /// Sets `id` to a new time-ordered id (UUIDv7) and `time` to now, where absent.
     pub fn fill_defaults(&mut self) {
-        if !self.map.contains_key(names::ID) || !self.map.contains_key(names::TIME) {
-            let map = Arc::make_mut(&mut self.map);
-            map.entry(names::ID.into())
-                .or_insert_with(|| id::new_id().into_boxed_str());
-            map.entry(names::TIME.into())
-                .or_insert_with(|| id::format_time(SystemTime::now()).into_boxed_str());
+        let has_id = self.map.contains_key(names::ID);
+        let has_time = self.map.contains_key(names::TIME);
+        if has_id && has_time {
+            return;
+        }
+        let map = Arc::make_mut(&mut self.map);
+        if !has_id {
+            map.insert(names::ID.into(), id::new_id().into());
+        }
+        if !has_time {
+            map.insert(
+                names::TIME.into(),
+                id::format_time(SystemTime::now()).into(),
+            );
         }
     }
 
@@ -150,8 +170,7 @@ impl Attributes {
 
     /// Sets the `time` attribute.
     pub fn set_time(&mut self, time: SystemTime) {
-        Arc::make_mut(&mut self.map)
-            .insert(names::TIME.into(), id::format_time(time).into_boxed_str());
+        Arc::make_mut(&mut self.map).insert(names::TIME.into(), id::format_time(time).into());
     }
 
     /// The `specversion` attribute: always [`SPEC_VERSION`], whether stored or not.
@@ -172,7 +191,7 @@ macro_rules! string_attributes {
 
                 #[doc = concat!("Sets the `", stringify!($get), "` attribute; see [`insert`](Self::insert) for what is validated.")]
                 pub fn $set(&mut self, value: impl Into<String>) -> Result<()> {
-                    self.insert($name, value).map(drop)
+                    self.put($name, value.into()).map(drop)
                 }
             )*
         }

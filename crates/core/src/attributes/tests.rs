@@ -194,3 +194,24 @@ fn serde_round_trip_validates() {
     let bad = serde_json::from_str::<Attributes>(r#"{"Bad":"x"}"#).unwrap_err();
     assert!(bad.to_string().contains("invalid attribute name"), "{bad}");
 }
+
+#[test]
+fn a_changed_copy_shares_the_values_it_did_not_change() {
+    let mut original = Attributes::new();
+    original.set_type("orders.created").unwrap();
+    original.insert("tenant", "acme").unwrap();
+    let mut copy = original.clone();
+    copy.set_destination("loop://billing").unwrap();
+    copy.set_type("orders.billed").unwrap();
+    assert_eq!(original.destination(), None);
+    assert_eq!(original.message_type(), Some("orders.created"));
+    assert_eq!(copy.message_type(), Some("orders.billed"));
+    assert_eq!(copy.get("tenant"), Some("acme"));
+    // The same text, not a copy of it.
+    assert_eq!(
+        copy.get("tenant").map(str::as_ptr),
+        original.get("tenant").map(str::as_ptr)
+    );
+    // Replacing a value reports the old one.
+    assert_eq!(copy.insert("tenant", "globex").unwrap().as_deref(), Some("acme"));
+}
