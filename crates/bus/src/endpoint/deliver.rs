@@ -78,8 +78,9 @@ impl EndpointRegistry {
     }
 
     /// Whether [`deliver`](Self::deliver) would fail with [`EndpointError::NoEndpoint`]
-    /// whatever the topic: the registry is open and holds no endpoint. One atomic load, so
-    /// that request/reply over pub/sub pays nothing for the registry it does not use.
+    /// whatever the topic: the registry is open and holds no endpoint. It reads a snapshot
+    /// of the table and makes no routing decision and no error, so that request/reply over
+    /// pub/sub pays little for the registry it does not use.
     pub(crate) fn routes_nothing(&self) -> bool {
         !self.inner.is_closed() && self.inner.table.load().by_id.is_empty()
     }

@@ -48,12 +48,6 @@ pub struct Correlator {
 struct Shared {
     state: Mutex<State>,
     max_pending: usize,
-    /// The first eight bytes of every id this correlator issues: random, so that two
-    /// correlators (in one process or in two) do not issue the same ids.
-    prefix: [u8; 8],
-    /// The last eight bytes of the next id: a counter, so that ids never repeat within the
-    /// correlator. Its top two bits become the UUID variant, which 2^62 ids never reach.
-    next: AtomicU64,
     resolved: AtomicU64,
     timed_out: AtomicU64,
     late: AtomicU64,
@@ -103,8 +97,6 @@ impl Correlator {
             shared: Arc::new(Shared {
                 state: Mutex::new(State::default()),
                 max_pending,
-                prefix: fastrand::u64(..).to_be_bytes(),
-                next: AtomicU64::new(0),
                 resolved: AtomicU64::new(0),
                 timed_out: AtomicU64::new(0),
                 late: AtomicU64::new(0),
@@ -122,11 +114,14 @@ impl Correlator {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a new request under a fresh correlation id: a UUID (version 8) made of the
-    /// correlator's random prefix and a counter. Making one costs no system call and no
-    /// allocation, and the map hashes 16 bytes, not a string.
+    /// Registers a new request under a fresh correlation id: a random UUID (version 4).
+    ///
+    /// The id travels with the request to whoever answers it, and a response that carries
+    /// it completes the request: ids must not be guessable from one another, so each has
+    /// 122 random bits from a thread-local CSPRNG (no system call). The map keys it by its
+    /// 128 bits, not its text.
     pub fn begin(&self) -> Result<PendingReply, RequestError> {
-        let id = self.next_id();
+        let id = Uuid::new_v4();
         let mut text: Text = [0; uuid::fmt::Hyphenated::LENGTH];
         id.hyphenated().encode_lower(&mut text);
         let key = id.as_u128();
@@ -151,14 +146,6 @@ impl Correlator {
         })
     }
 
-    fn next_id(&self) -> Uuid {
-        let count = self.shared.next.fetch_add(1, Relaxed);
-        let mut bytes = [0; 16];
-        bytes[..8].copy_from_slice(&self.shared.prefix);
-        bytes[8..].copy_from_slice(&count.to_be_bytes());
-        uuid::Builder::from_custom_bytes(bytes).into_uuid()
-    }
-
     /// Hands `response` to the request with its `correlationid`.
     ///
     /// A response without a correlation id is a [`RequestError::MissingCorrelationId`]. A
@@ -169,8 +156,8 @@ impl Correlator {
             let id = response.attributes().id().unwrap_or_default().to_owned();
             return Err(RequestError::MissingCorrelationId { id });
         };
-        // An id that is not a UUID was not issued here.
-        let Ok(key) = Uuid::try_parse(id).map(|id| id.as_u128()) else {
+        // An id not in the form `begin` writes was not issued here.
+        let Some(key) = parse_id(id) else {
             self.count_unmatched(id, false);
             return Ok(());
         };
@@ -309,6 +296,16 @@ impl Correlator {
         let state = self.state();
         (state.expired.len(), state.expired_set.len())
     }
+}
+
+/// The key of a correlation id, if `id` is one in the form [`Correlator::begin`] writes:
+/// a lowercase, hyphenated UUID. Other spellings of a UUID (uppercase, braced, `urn:`) are
+/// not ids this correlator issued.
+fn parse_id(id: &str) -> Option<Key> {
+    let uuid = Uuid::try_parse(id).ok()?;
+    let mut text: Text = [0; uuid::fmt::Hyphenated::LENGTH];
+    uuid.hyphenated().encode_lower(&mut text);
+    (text.as_slice() == id.as_bytes()).then(|| uuid.as_u128())
 }
 
 #[cfg(test)]

@@ -209,7 +209,7 @@ proptest! {
 }
 
 #[tokio::test]
-async fn correlation_ids_are_uuids_unique_across_correlators() {
+async fn correlation_ids_are_random_uuids_unique_across_correlators() {
     let (one, two) = (Correlator::new(8), Correlator::new(8));
     let (a, b, c) = (
         one.begin().unwrap(),
@@ -218,7 +218,7 @@ async fn correlation_ids_are_uuids_unique_across_correlators() {
     );
     for pending in [&a, &b, &c] {
         let id = uuid::Uuid::try_parse(pending.correlation_id()).unwrap();
-        assert_eq!(id.get_version_num(), 8, "{id}");
+        assert_eq!(id.get_version_num(), 4, "{id}");
         assert_eq!(
             id.to_string(),
             pending.correlation_id(),
@@ -230,4 +230,27 @@ async fn correlation_ids_are_uuids_unique_across_correlators() {
     // A response to `two`'s request means nothing to `one`.
     one.resolve(response_to(c.correlation_id())).unwrap();
     assert_eq!((one.stats().unknown, one.stats().pending), (1, 2));
+}
+
+#[tokio::test]
+async fn only_the_issued_spelling_of_an_id_resolves() {
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    let id = pending.correlation_id().to_owned();
+    let simple = id.replace('-', "");
+    for other in [
+        id.to_uppercase(),
+        format!("{{{id}}}"),
+        format!("urn:uuid:{id}"),
+        simple,
+    ] {
+        correlator.resolve(response_to(&other)).unwrap();
+    }
+    assert_eq!(
+        (correlator.stats().unknown, correlator.stats().pending),
+        (4, 1)
+    );
+    correlator.resolve(response_to(&id)).unwrap();
+    assert_eq!(correlator.stats().resolved, 1);
+    assert!(pending.wait(Duration::from_secs(1)).await.is_ok());
 }

@@ -8,6 +8,7 @@ use switchyard_bus::{
     Bus, BusConfig, BusConfigError, REPLY_INBOX,
     endpoint::Endpoint,
     kind::{KIND_ATTRIBUTE, MessageKind, REPLY_TO_ATTRIBUTE},
+    pubsub::{SlowConsumerPolicy, SubscribeOptions},
     request::RequestError,
 };
 use switchyard_core::{Error, Message, handler_fn};
@@ -42,9 +43,9 @@ async fn requests_are_answered_by_an_endpoint() {
     bus.close(DEADLINE).await.unwrap();
 }
 
-#[tokio::test]
-async fn requests_without_an_endpoint_go_to_subscribers_that_respond() {
-    let bus = bus();
+/// Requests `time.now`, which a subscriber answers, as no endpoint routes it; then closes
+/// the bus.
+async fn a_subscriber_answers_the_time(bus: Bus) {
     let mut requests = bus.subscribe("time.now").unwrap();
     let responder = {
         let bus = bus.clone();
@@ -71,6 +72,18 @@ async fn requests_without_an_endpoint_go_to_subscribers_that_respond() {
     bus.close(DEADLINE).await.unwrap();
 }
 
+#[tokio::test]
+async fn requests_without_an_endpoint_go_to_subscribers_that_respond() {
+    a_subscriber_answers_the_time(bus()).await;
+}
+
+#[tokio::test]
+async fn a_request_on_a_topic_without_an_endpoint_goes_to_subscribers_when_others_have_one() {
+    let bus = bus();
+    bus.endpoints().register(upper()).unwrap();
+    a_subscriber_answers_the_time(bus).await;
+}
+
 #[tokio::test(start_paused = true)]
 async fn unanswered_requests_time_out_and_leave_nothing_pending() {
     let bus = bus();
@@ -86,6 +99,40 @@ async fn unanswered_requests_time_out_and_leave_nothing_pending() {
     assert!(err.is_transient());
     let stats = bus.request_stats();
     assert_eq!((stats.pending, stats.timed_out), (0, 1));
+    bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_held_back_by_a_full_queue_times_out_and_leaves_nothing_pending() {
+    let bus = bus();
+    let options = SubscribeOptions::builder()
+        .buffer(1)
+        .policy(SlowConsumerPolicy::Block {
+            timeout: Duration::from_secs(60),
+        })
+        .build()
+        .unwrap();
+    // Nobody reads: the first message fills the queue, and the request waits for room.
+    let mut jammed = bus.subscribe_with("jam", options).unwrap();
+    bus.pubsub()
+        .publish("jam", Message::new("first"))
+        .await
+        .unwrap();
+    let err = bus
+        .request("jam", Message::new("x"), Duration::from_millis(250))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RequestError::Timeout { after } if after == Duration::from_millis(250)),
+        "{err}"
+    );
+    assert_eq!(bus.request_stats().pending, 0);
+    // The request never got into the queue: it timed out waiting for room.
+    let first = jammed.next().await.unwrap().unwrap();
+    assert_eq!(first.payload(), "first");
+    first.ack();
+    let nothing = tokio::time::timeout(Duration::from_secs(1), jammed.next()).await;
+    assert!(nothing.is_err(), "the request was queued after all");
     bus.close(DEADLINE).await.unwrap();
 }
 

@@ -213,5 +213,8 @@ fn a_changed_copy_shares_the_values_it_did_not_change() {
         original.get("tenant").map(str::as_ptr)
     );
     // Replacing a value reports the old one.
-    assert_eq!(copy.insert("tenant", "globex").unwrap().as_deref(), Some("acme"));
+    assert_eq!(
+        copy.insert("tenant", "globex").unwrap().as_deref(),
+        Some("acme")
+    );
 }

@@ -5,6 +5,7 @@ use super::{
     entry::{Entry, EntryId, rank},
     error::PatternError,
     exact::ExactIndexBuilder,
+    glob_engine::GlobEngine,
     index::PatternIndex,
     limits::PatternLimits,
     regexes::RegexIndexBuilder,
@@ -46,24 +47,34 @@ pub struct PatternIndexBuilder<T> {
     entries: Vec<Entry<T>>,
     next_id: u64,
     limits: PatternLimits,
+    glob_engine: GlobEngine,
 }
 
 impl<T> PatternIndexBuilder<T> {
     /// An empty builder with the default [`PatternLimits`].
     pub fn new() -> Self {
-        Self::from_entries(Vec::new(), 0, PatternLimits::new())
+        Self::from_entries(Vec::new(), 0, PatternLimits::new(), GlobEngine::default())
     }
 
     pub(crate) fn from_entries(
         entries: Vec<Entry<T>>,
         next_id: u64,
         limits: PatternLimits,
+        glob_engine: GlobEngine,
     ) -> Self {
         Self {
             entries,
             next_id,
             limits,
+            glob_engine,
         }
+    }
+
+    /// Matches topics against the globs with `engine`: the default,
+    /// [`GlobEngine::LazyDfa`], caches per thread; [`GlobEngine::Walk`] keeps nothing.
+    pub fn glob_engine(mut self, engine: GlobEngine) -> Self {
+        self.glob_engine = engine;
+        self
     }
 
     /// Uses `limits` for the patterns inserted from now on, and for the number of entries.
@@ -157,9 +168,16 @@ impl<T> PatternIndexBuilder<T> {
                 Repr::Regex(regex) => regexes.insert(regex, rank),
             }
         }
-        let (mut exact, globs, regexes) = (exact.build(), globs.build(), regexes.build());
+        let (mut exact, globs, regexes) = (
+            exact.build(),
+            globs.build(self.glob_engine),
+            regexes.build(),
+        );
+        // By the walk, not the lazy DFA: exact topics never reach the globs at lookup, so
+        // caching their transitions (in a cache of this thread, for the index's life) would
+        // only take room.
         exact.resolve(|topic, floor| {
-            let best = floor.max(globs.best_match(topic, floor));
+            let best = floor.max(globs.walk_best_match(topic, floor));
             best.max(regexes.best_match(topic, best))
         });
         PatternIndex {
@@ -169,6 +187,7 @@ impl<T> PatternIndexBuilder<T> {
             regexes,
             next_id: self.next_id,
             limits: self.limits,
+            glob_engine: self.glob_engine,
         }
     }
 

@@ -7,6 +7,7 @@ use super::{
     builder::PatternIndexBuilder,
     entry::{Entry, EntryId, Match, NO_RANK, Rank, position},
     exact::ExactIndex,
+    glob_engine::GlobEngine,
     limits::PatternLimits,
     regexes::RegexIndex,
     syntax::PatternKind,
@@ -38,10 +39,12 @@ use super::{
 /// looks topics up also keeps a lazy DFA of the globs, whose states are the sets of trie
 /// nodes a walk can be in and whose transitions are filled in as topics arrive. A topic
 /// whose transitions are known costs one hash probe per segment, however many `**` and
-/// wildcards keep branches alive. That cache is per index and per thread, never takes a
-/// lock, and is bounded (a few MiB per thread): when full it is cleared and refilled, so a
-/// flood of distinct topics costs NFA walks, not memory. Nothing else depends on the
-/// topics looked up.
+/// wildcards keep branches alive. A topic's transitions are cached on its second sight, so
+/// topics that never come back cost a walk and fill nothing. The cache is per index and
+/// per thread and never takes a lock; each is bounded (about 5 MiB at most) and cleared
+/// when full, so a flood of distinct topics costs NFA walks, not memory. The caches live
+/// as long as the index: count the threads that look topics up in it (a runtime's
+/// workers, say) times that bound. Nothing else depends on the topics looked up.
 ///
 /// ```
 /// use switchyard_routing::pattern::PatternIndex;
@@ -73,6 +76,7 @@ pub struct PatternIndex<T> {
     /// The id that the next insert of a builder from [`Self::to_builder`] gets.
     pub(super) next_id: u64,
     pub(super) limits: PatternLimits,
+    pub(super) glob_engine: GlobEngine,
 }
 
 impl<T> PatternIndex<T> {
@@ -151,7 +155,12 @@ impl<T> PatternIndex<T> {
     where
         T: Clone,
     {
-        PatternIndexBuilder::from_entries(self.entries.to_vec(), self.next_id, self.limits)
+        PatternIndexBuilder::from_entries(
+            self.entries.to_vec(),
+            self.next_id,
+            self.limits,
+            self.glob_engine,
+        )
     }
 
     fn at(&self, rank: Rank) -> Match<'_, T> {

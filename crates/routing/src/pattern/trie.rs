@@ -81,8 +81,9 @@ pub(crate) struct GlobTrie {
     wide_wild: HashMap<u32, PrefixSet<(usize, usize)>>,
     /// The ranks of the entries that end at each node, best first, node after node.
     terminals: Box<[Rank]>,
-    /// The NFA above, determinized as lookups go, per thread.
-    dfa: LazyDfa,
+    /// The NFA above, determinized as lookups go, per thread; `None` with
+    /// [`GlobEngine::Walk`](crate::pattern::GlobEngine::Walk).
+    dfa: Option<LazyDfa>,
 }
 
 /// A node: 64 bytes, one cache line.
@@ -171,21 +172,22 @@ impl Node {
 impl GlobTrie {
     /// The best rank above `floor` of a glob matching `topic`, or [`NO_RANK`].
     ///
-    /// The lazy DFA answers, on this thread's cache; the NFA walk only if that cache is
-    /// in use further up the stack.
+    /// The lazy DFA answers, on this thread's cache; the NFA walk if there is no DFA, or
+    /// if that cache is in use further up the stack.
     pub(crate) fn best_match(&self, topic: &str, floor: Rank) -> Rank {
         if self.nodes[ROOT as usize].best <= floor {
             // No glob at all, or none that could beat `floor`.
             return NO_RANK;
         }
-        match self.dfa.best_match(self, topic, floor) {
-            Some(best) => best,
-            None => self.walk_best_match(topic, floor),
-        }
+        let cached = self
+            .dfa
+            .as_ref()
+            .and_then(|dfa| dfa.best_match(self, topic, floor));
+        cached.unwrap_or_else(|| self.walk_best_match(topic, floor))
     }
 
-    /// [`best_match`](Self::best_match) by the NFA walk alone.
-    fn walk_best_match(&self, topic: &str, floor: Rank) -> Rank {
+    /// [`best_match`](Self::best_match) by the NFA walk alone, which caches nothing.
+    pub(crate) fn walk_best_match(&self, topic: &str, floor: Rank) -> Rank {
         let mut best = NO_RANK;
         with_scratch(|scratch| best = self.best_terminal(self.walk(topic, floor, scratch)));
         if best > floor { best } else { NO_RANK }

@@ -9,6 +9,7 @@ use super::{GlobTrie, LazyDfa, NARROW, NONE, Node, ROOT, UNBOUNDED, WildEdge, ed
 use crate::pattern::{
     entry::Rank,
     glob::{Segment, Wild},
+    glob_engine::GlobEngine,
     prefix_set::PrefixSet,
     symbols::Symbols,
 };
@@ -100,7 +101,7 @@ impl GlobTrieBuilder {
         index
     }
 
-    pub(crate) fn build(mut self) -> GlobTrie {
+    pub(crate) fn build(mut self, engine: GlobEngine) -> GlobTrie {
         // Entries of one node together, best first.
         self.terminals
             .sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
@@ -207,7 +208,10 @@ impl GlobTrieBuilder {
             wild_text,
             wide_wild,
             terminals: terminals.into_boxed_slice(),
-            dfa: LazyDfa::new(),
+            dfa: match engine {
+                GlobEngine::LazyDfa => Some(LazyDfa::new()),
+                GlobEngine::Walk => None,
+            },
         }
     }
 }

@@ -26,29 +26,32 @@ use foldhash::{HashMap, HashMapExt as _, fast::RandomState};
 use hashbrown::HashTable;
 use thread_local::ThreadLocal;
 
-use super::{ANY_REST, GlobTrie};
+use self::seen::Seen;
+use super::{ANY_REST, GlobTrie, SCRATCH_KEEP};
 use crate::pattern::{
     entry::{NO_RANK, Rank},
     symbols::inline_key,
 };
 
-/// The most states one thread's cache holds before it is cleared.
+/// The most states one thread's cache holds before it is cleared. Unit tests use small
+/// bounds, so that their random tables clear the cache in the middle of lookups.
+#[cfg(not(test))]
 const MAX_STATES: usize = 1 << 15;
+#[cfg(test)]
+const MAX_STATES: usize = 1 << 6;
 
 /// The most transitions one thread's cache holds before it is cleared.
+#[cfg(not(test))]
 const MAX_TRANSITIONS: usize = 1 << 15;
+#[cfg(test)]
+const MAX_TRANSITIONS: usize = 1 << 6;
 
 /// The most trie nodes, summed over its states, that one thread's cache holds before it
 /// is cleared. With the two bounds above, a cache stays under about 5 MiB.
+#[cfg(not(test))]
 const MAX_NODES: usize = 1 << 18;
-
-/// Bits of the memory of topics seen lately, which admits a topic's transitions into the
-/// cache on its second sight: 8 KiB.
-const SEEN_BITS: usize = 1 << 16;
-
-/// New topics after which that memory is emptied: by then about one topic in a hundred
-/// that was never seen passes for seen.
-const SEEN_RESET: usize = 1 << 13;
+#[cfg(test)]
+const MAX_NODES: usize = 1 << 8;
 
 /// The empty set: no glob can match any more.
 const DEAD: u32 = 0;
@@ -143,13 +146,13 @@ struct Cache {
     /// The states, by their node sets.
     interned: HashTable<u32>,
     hasher: RandomState,
-    /// `(state, segment key) → state`. The keys hold topic text, which comes from outside:
-    /// the map is seeded at random, and bounded by [`MAX_TRANSITIONS`].
+    /// `(state, segment key) → state`. The keys hold topic text, which comes from outside.
+    /// foldhash seeds each map at random but does not claim to resist keys crafted to
+    /// collide; what bounds the harm is the cap of [`MAX_TRANSITIONS`] entries, and that a
+    /// topic must be seen twice to add any.
     transitions: HashMap<Transition, u32>,
-    /// The Bloom filter of topics seen lately, for [`Cache::admit`], and how many topics it
-    /// has taken since it was last emptied.
-    seen: Box<[u64]>,
-    seen_count: usize,
+    /// The topics seen lately, for [`Cache::admit`].
+    seen: Seen,
     /// Scratch node sets of a step.
     current: Vec<u32>,
     next: Vec<u32>,
@@ -174,8 +177,7 @@ impl Cache {
             interned: HashTable::new(),
             hasher: RandomState::default(),
             transitions: HashMap::new(),
-            seen: vec![0; SEEN_BITS / 64].into_boxed_slice(),
-            seen_count: 0,
+            seen: Seen::new(),
             current: Vec::new(),
             next: Vec::new(),
         };
@@ -187,6 +189,8 @@ impl Cache {
     fn reset(&mut self, trie: &GlobTrie) {
         self.states.clear();
         self.nodes.clear();
+        // One set of the trie past the bound may have grown the arena beyond it.
+        self.nodes.shrink_to(MAX_NODES);
         self.interned.clear();
         self.transitions.clear();
         let mut set = std::mem::take(&mut self.current);
@@ -200,29 +204,10 @@ impl Cache {
     }
 
     /// Whether the DFA should make and keep the missing transitions of `topic`: only for a
-    /// topic seen lately, so that topics that never come back, such as ones carrying an
-    /// order id, cost an NFA walk and fill nothing.
-    ///
-    /// The memory of topics seen is a Bloom filter of [`SEEN_BITS`] bits, two per topic, and
-    /// is emptied after [`SEEN_RESET`] new topics, which keeps its false positives (a topic
-    /// admitted on its first sight: harmless) rare. Unlike a table of hashes, two topics
-    /// cannot keep pushing each other out.
+    /// topic seen lately (see [`Seen`]), so that topics that never come back, such as ones
+    /// carrying an order id, cost an NFA walk and fill nothing.
     fn admit(&mut self, topic: &str) -> bool {
-        let hash = self.hasher.hash_one(topic);
-        let bits = [hash as usize % SEEN_BITS, (hash >> 32) as usize % SEEN_BITS];
-        let is_set = |seen: &[u64], bit: usize| seen[bit / 64] & 1 << (bit % 64) != 0;
-        if bits.iter().all(|&bit| is_set(&self.seen, bit)) {
-            return true;
-        }
-        self.seen_count += 1;
-        if self.seen_count > SEEN_RESET {
-            self.seen.fill(0);
-            self.seen_count = 1;
-        }
-        for bit in bits {
-            self.seen[bit / 64] |= 1 << (bit % 64);
-        }
-        false
+        self.seen.check_and_insert(self.hasher.hash_one(topic))
     }
 
     /// The scratch node sets, taken out of the cache (to be put back), the first holding
@@ -238,13 +223,21 @@ impl Cache {
         (current, next)
     }
 
+    /// Puts the scratch node sets back, unless a pathological step made them large: then
+    /// they go, so that one such topic does not keep their memory for the index's life.
+    fn put_scratch(&mut self, current: Vec<u32>, next: Vec<u32>) {
+        if current.capacity() <= SCRATCH_KEEP && next.capacity() <= SCRATCH_KEEP {
+            (self.current, self.next) = (current, next);
+        }
+    }
+
     /// The best rank above `floor` of a glob matching the rest of a topic, `rest`, from
     /// `state` on, by the NFA walk; caches nothing.
     fn walk_rest(&mut self, trie: &GlobTrie, state: u32, rest: &str, floor: Rank) -> Rank {
         let (mut current, mut next) = self.take_scratch(state);
         trie.walk_from(&mut current, &mut next, rest, floor);
         let best = trie.best_terminal(&current);
-        (self.current, self.next) = (current, next);
+        self.put_scratch(current, next);
         if best > floor { best } else { NO_RANK }
     }
 
@@ -268,7 +261,7 @@ impl Cache {
         if let (false, Some(key)) = (full, key) {
             self.transitions.insert(transition(state, key), reached);
         }
-        (self.current, self.next) = (current, next);
+        self.put_scratch(current, next);
         reached
     }
 
@@ -308,5 +301,6 @@ impl Cache {
     }
 }
 
+mod seen;
 #[cfg(test)]
 mod tests;

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::pattern::{
-    Pattern,
+    GlobEngine, Pattern,
     entry::{position, rank},
     syntax::Repr,
 };
@@ -17,7 +17,7 @@ fn trie(globs: &[(&str, u32)]) -> GlobTrie {
         };
         builder.insert(segments, pattern.as_str(), rank(*priority, i));
     }
-    builder.build()
+    builder.build(GlobEngine::LazyDfa)
 }
 
 fn all(trie: &GlobTrie, topic: &str) -> Vec<usize> {
