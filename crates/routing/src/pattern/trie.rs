@@ -210,16 +210,23 @@ impl GlobTrie {
     /// segments left.
     fn walk<'s>(&self, topic: &str, floor: Rank, scratch: &'s mut Scratch) -> &'s [u32] {
         let Scratch { current, next } = scratch;
-        let rest = topic.bytes().filter(|&byte| byte == b'.').count() + 1;
-        self.start(current, rest, floor);
-        self.walk_from(current, next, topic, floor);
+        let segments = segment_count(topic);
+        self.start(current, segments, floor);
+        self.walk_from(current, next, topic, segments, floor);
         current
     }
 
-    /// Runs the NFA over the segments of `topic` from the nodes in `current`, which it
-    /// leaves holding the nodes it ends in; `next` is scratch.
-    fn walk_from(&self, current: &mut Vec<u32>, next: &mut Vec<u32>, topic: &str, floor: Rank) {
-        let mut rest = topic.bytes().filter(|&byte| byte == b'.').count() + 1;
+    /// Runs the NFA over the `segments` segments of `topic` from the nodes in `current`,
+    /// which it leaves holding the nodes it ends in; `next` is scratch.
+    fn walk_from(
+        &self,
+        current: &mut Vec<u32>,
+        next: &mut Vec<u32>,
+        topic: &str,
+        segments: usize,
+        floor: Rank,
+    ) {
+        let mut rest = segments;
         for part in topic.split('.') {
             if current.is_empty() {
                 break;
@@ -360,6 +367,11 @@ impl GlobTrie {
             set.dedup();
         }
     }
+}
+
+/// The number of dot-separated segments of `topic`.
+fn segment_count(topic: &str) -> usize {
+    topic.bytes().filter(|&byte| byte == b'.').count() + 1
 }
 
 /// The two node sets of a walk, kept per thread so that a lookup does not allocate.

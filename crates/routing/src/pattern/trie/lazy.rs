@@ -27,7 +27,7 @@ use hashbrown::HashTable;
 use thread_local::ThreadLocal;
 
 use self::seen::Seen;
-use super::{ANY_REST, GlobTrie, SCRATCH_KEEP};
+use super::{ANY_REST, GlobTrie, SCRATCH_KEEP, segment_count};
 use crate::pattern::{
     entry::{NO_RANK, Rank},
     symbols::inline_key,
@@ -235,7 +235,7 @@ impl Cache {
     /// `state` on, by the NFA walk; caches nothing.
     fn walk_rest(&mut self, trie: &GlobTrie, state: u32, rest: &str, floor: Rank) -> Rank {
         let (mut current, mut next) = self.take_scratch(state);
-        trie.walk_from(&mut current, &mut next, rest, floor);
+        trie.walk_from(&mut current, &mut next, rest, segment_count(rest), floor);
         let best = trie.best_terminal(&current);
         self.put_scratch(current, next);
         if best > floor { best } else { NO_RANK }
