@@ -1,7 +1,7 @@
 //! The `Handler` trait: the application code that turns a message into zero or more
 //! messages.
 
-use std::{future::Future, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use async_trait::async_trait;
 
@@ -22,10 +22,20 @@ pub trait Handler: Send + Sync {
     async fn handle(&self, message: &Message) -> Result<Vec<Message>>;
 }
 
-#[async_trait]
+/// Written out rather than with `#[async_trait]`, which would box a second future around
+/// the one the inner handler already boxed: forwarding that one costs no allocation, and
+/// routers call every handler through an `Arc`.
 impl<H: Handler + ?Sized> Handler for Arc<H> {
-    async fn handle(&self, message: &Message) -> Result<Vec<Message>> {
-        (**self).handle(message).await
+    fn handle<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        message: &'life1 Message,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<Message>>> + Send + 'async_trait>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        (**self).handle(message)
     }
 }
 

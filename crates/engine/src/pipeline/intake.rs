@@ -6,10 +6,13 @@ use std::{
     sync::Arc,
 };
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use switchyard_core::{Error, Message, Result};
 use switchyard_routing::fan::{FanIn, Tagged};
-use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio::sync::mpsc::{
+    self,
+    error::{TryRecvError, TrySendError},
+};
 
 use super::{Job, Pipeline, Signals, matcher::Matcher};
 use crate::{
@@ -71,18 +74,11 @@ impl Intake {
                 input_open = false;
                 self.signals.input_stopped.cancel();
             }
-            let next = tokio::select! {
-                biased;
-                message = self.loop_queue.recv(), if loop_open => match message {
-                    Some(message) => Next::Loop(message),
-                    None => Next::LoopClosed,
-                },
-                tagged = self.fan_in.next(), if input_open => match tagged {
-                    Some(tagged) => Next::Input(tagged),
-                    None => Next::InputEnded,
-                },
-                () = self.signals.stop_input.fired(), if input_open => Next::StopInput,
-                () = self.signals.shutdown.fired() => Next::Shutdown,
+            let ready = self.ready(loop_open, input_open);
+            let next = if let Some(next) = ready {
+                next
+            } else {
+                self.wait(loop_open, input_open).await
             };
             match next {
                 Next::Loop(message) => {
@@ -117,6 +113,46 @@ impl Intake {
         self.loop_queue.close();
         while let Ok(message) = self.loop_queue.try_recv() {
             message.nack();
+        }
+    }
+
+    /// The next thing to do, if it is there already: a loop message, or an input that the
+    /// subscribers have ready. Taken without building the waits of the full `select!`, so
+    /// that a busy intake registers no waker and takes no lock per message.
+    fn ready(&mut self, loop_open: bool, input_open: bool) -> Option<Next> {
+        if loop_open {
+            match self.loop_queue.try_recv() {
+                Ok(message) => return Some(Next::Loop(message)),
+                Err(TryRecvError::Disconnected) => return Some(Next::LoopClosed),
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if input_open {
+            // Polled with a no-op waker: when nothing is ready, `wait` polls again with the
+            // real one, so nothing published in between is missed.
+            let tagged = self.fan_in.next().now_or_never()?;
+            return Some(match tagged {
+                Some(tagged) => Next::Input(tagged),
+                None => Next::InputEnded,
+            });
+        }
+        None
+    }
+
+    /// Waits for the next thing to do; the loop first.
+    async fn wait(&mut self, loop_open: bool, input_open: bool) -> Next {
+        tokio::select! {
+            biased;
+            message = self.loop_queue.recv(), if loop_open => match message {
+                Some(message) => Next::Loop(message),
+                None => Next::LoopClosed,
+            },
+            tagged = self.fan_in.next(), if input_open => match tagged {
+                Some(tagged) => Next::Input(tagged),
+                None => Next::InputEnded,
+            },
+            () = self.signals.stop_input.fired(), if input_open => Next::StopInput,
+            () = self.signals.shutdown.fired() => Next::Shutdown,
         }
     }
 
@@ -171,8 +207,9 @@ impl Slot {
     fn offer(&mut self, job: Job) -> Option<(Job, usize)> {
         let workers = self.workers.len();
         let key = match self.ordering {
-            KeyOrdering::PerPartitionKey => job.message.attributes().partition_key(),
-            KeyOrdering::Unordered => None,
+            // With one worker every key is that worker's: no need to read it.
+            KeyOrdering::PerPartitionKey if workers > 1 => job.message.attributes().partition_key(),
+            _ => None,
         };
         let (first, tries) = match key {
             // Same key, same worker: that worker's queue keeps their order.

@@ -31,7 +31,13 @@ impl Matcher {
         match self {
             Matcher::TypePrefix => {
                 let message_type = message.attributes().message_type()?;
-                let prefix = message_type.split('.').next().unwrap_or(message_type);
+                // A byte scan: `split('.')` builds a searcher per call, on a short string.
+                let end = message_type
+                    .bytes()
+                    .position(|byte| byte == b'.')
+                    .unwrap_or(message_type.len());
+                // `.` is ASCII, so `end` is a character boundary.
+                let prefix = &message_type[..end];
                 Some(Cow::Borrowed(prefix))
             }
             Matcher::Custom(matcher) => matcher.source(message).map(Cow::Owned),

@@ -9,7 +9,7 @@ use switchyard_routing::{
     fan::DeadLetterReason,
     router::{Router, RouterError},
 };
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, error::TryRecvError};
 
 use super::{Job, Pipeline, Signals};
 use crate::{
@@ -40,13 +40,18 @@ impl Worker {
     /// settles its output and returns as soon as the engine shuts down.
     pub(crate) async fn run(mut self) {
         while !self.signals.shutdown.is_fired() {
-            let job = tokio::select! {
-                biased;
-                job = self.jobs.recv() => match job {
-                    Some(job) => job,
-                    None => break,
+            // A queued message is taken without building the wait for one.
+            let job = match self.jobs.try_recv() {
+                Ok(job) => job,
+                Err(TryRecvError::Disconnected) => break,
+                Err(TryRecvError::Empty) => tokio::select! {
+                    biased;
+                    job = self.jobs.recv() => match job {
+                        Some(job) => job,
+                        None => break,
+                    },
+                    () = self.signals.shutdown.fired() => break,
                 },
-                () = self.signals.shutdown.fired() => break,
             };
             let handled = AssertUnwindSafe(self.router.handle(&job.message)).catch_unwind();
             // `AssertUnwindSafe` is sound here: after a panic the message is only nacked or

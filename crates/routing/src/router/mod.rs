@@ -36,7 +36,9 @@
 mod error;
 mod source;
 
-use std::{collections::HashMap, fmt, sync::Arc};
+use std::{fmt, sync::Arc};
+
+use foldhash::HashMap;
 
 use switchyard_core::{Handler, Message};
 use tower_layer::Layer;
@@ -57,6 +59,9 @@ pub type BoxHandler = Arc<dyn Handler>;
 /// immutable once built and cheap to share (`Arc`).
 #[derive(Clone)]
 pub struct Router {
+    /// foldhash rather than std's SipHash, as in the pattern index's exact map: the keys
+    /// are registered types, never the types being looked up, and hashing them is most of
+    /// a lookup's cost.
     exact: HashMap<String, BoxHandler>,
     /// Pattern types, each to its handler's position in `pattern_handlers`.
     patterns: Arc<PatternIndex<usize>>,
