@@ -7,6 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result, id};
 
+mod list;
+mod name;
+
+use list::{Entry, List};
+use name::{Key, WellKnown};
+
 /// Longest attribute name accepted. CloudEvents 1.0 says names SHOULD NOT exceed 20
 /// characters; we make that a rule so that names stay usable as Kafka headers, Redis fields
 /// and metric labels.
@@ -52,8 +58,9 @@ pub const SPEC_VERSION: &str = "1.0";
 /// [`insert`](Self::insert). Names are lowercase ASCII letters and digits, at most
 /// [`MAX_NAME_LEN`] long, as CloudEvents requires.
 ///
-/// Cloning is cheap: the map is shared and copied only when a clone is changed, and that
-/// copy shares every name and value (one allocation for the map, none per attribute).
+/// Cloning is cheap: the attributes are shared and copied only when a clone is changed, and
+/// that copy shares every name and value (the list is copied in one piece, with no
+/// allocation per attribute). The well-known attributes are found without comparing names.
 ///
 /// ```
 /// use switchyard_core::Attributes;
@@ -72,7 +79,8 @@ pub const SPEC_VERSION: &str = "1.0";
     into = "BTreeMap<String, String>"
 )]
 pub struct Attributes {
-    map: Arc<BTreeMap<Arc<str>, Arc<str>>>,
+    /// Shared by clones until one of them changes.
+    map: Arc<List>,
 }
 
 impl Attributes {
@@ -83,7 +91,7 @@ impl Attributes {
 
     /// The value of any attribute, well-known or extension.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.map.get(name).map(|value| &**value)
+        self.map.find(Key::of(name)).map(|entry| &*entry.value)
     }
 
     /// Sets an attribute, returning the value it replaces.
@@ -98,79 +106,87 @@ impl Attributes {
 
     /// [`insert`](Self::insert), returning the replaced value as it was stored.
     fn put(&mut self, name: &str, value: String) -> Result<Option<Arc<str>>> {
-        validate_name(name)?;
-        validate_value(name, &value)?;
-        let map = Arc::make_mut(&mut self.map);
-        let value = Arc::from(value);
-        // An attribute that is already set keeps its stored name.
-        Ok(match map.get_mut(name) {
-            Some(slot) => Some(std::mem::replace(slot, value)),
-            None => map.insert(name.into(), value),
-        })
+        let key = Key::of(name);
+        if let Key::Other(name) = key {
+            // A well-known name is valid; only an extension name needs the check.
+            validate_name(name)?;
+        }
+        self.put_key(key, value)
+    }
+
+    /// [`put`](Self::put) under a valid name.
+    fn put_key(&mut self, key: Key<'_>, value: String) -> Result<Option<Arc<str>>> {
+        validate_value(key, &value)?;
+        Ok(list::set(&mut self.map, key, value.into()))
     }
 
     /// Removes an attribute, returning its value.
     pub fn remove(&mut self, name: &str) -> Option<String> {
-        if !self.map.contains_key(name) {
-            // Do not unshare the map just to find nothing.
-            return None;
-        }
-        Arc::make_mut(&mut self.map)
-            .remove(name)
-            .map(|value| String::from(&*value))
+        // An absent name leaves the list shared: nothing is copied to find nothing.
+        list::remove(&mut self.map, Key::of(name)).map(|value| String::from(&*value))
     }
 
     /// Every attribute, sorted by name.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, &str)> + '_ {
-        self.map.iter().map(|(name, value)| (&**name, &**value))
+        self.map
+            .entries()
+            .iter()
+            .map(|entry| (entry.name.as_str(), &*entry.value))
     }
 
     /// How many attributes are set.
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.map.entries().len()
     }
 
     /// Whether no attribute is set.
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.map.entries().is_empty()
     }
 
     /// The size that [`Limits`](crate::Limits) checks: the bytes of every name and value.
     pub fn encoded_len(&self) -> usize {
-        self.map
-            .iter()
+        self.iter()
             .map(|(name, value)| name.len() + value.len())
             .sum()
     }
 
     /// Sets `id` to a new time-ordered id (UUIDv7) and `time` to now, where absent.
     pub fn fill_defaults(&mut self) {
-        let has_id = self.map.contains_key(names::ID);
-        let has_time = self.map.contains_key(names::TIME);
+        // Two reads of the well-known index: no string comparison, and no allocation when
+        // both are present, the common case for a message that came over the wire.
+        let has_id = self.map.find_known(WellKnown::Id).is_some();
+        let has_time = self.map.find_known(WellKnown::Time).is_some();
         if has_id && has_time {
             return;
         }
-        let map = Arc::make_mut(&mut self.map);
+        // Copy a shared list once, with room for both.
+        list::make_mut(&mut self.map, usize::from(!has_id) + usize::from(!has_time));
         if !has_id {
-            map.insert(names::ID.into(), id::new_id().into());
+            list::set(
+                &mut self.map,
+                Key::Known(WellKnown::Id),
+                id::new_id().into(),
+            );
         }
         if !has_time {
-            map.insert(
-                names::TIME.into(),
-                id::format_time(SystemTime::now()).into(),
-            );
+            let now = id::format_time(SystemTime::now()).into();
+            list::set(&mut self.map, Key::Known(WellKnown::Time), now);
         }
     }
 
     /// The `time` attribute, parsed. `None` if absent; the value is validated on insert, so
     /// it always parses when present.
     pub fn time(&self) -> Option<SystemTime> {
-        self.get(names::TIME).and_then(id::parse_time)
+        self.map
+            .find_known(WellKnown::Time)
+            .and_then(|entry| id::parse_time(&entry.value))
     }
 
     /// Sets the `time` attribute.
     pub fn set_time(&mut self, time: SystemTime) {
-        Arc::make_mut(&mut self.map).insert(names::TIME.into(), id::format_time(time).into());
+        let time = id::format_time(time).into();
+        list::set(&mut self.map, Key::Known(WellKnown::Time), time);
     }
 
     /// The `specversion` attribute: always [`SPEC_VERSION`], whether stored or not.
@@ -181,17 +197,18 @@ impl Attributes {
 
 /// Typed accessors for the well-known string attributes.
 macro_rules! string_attributes {
-    ($($(#[$doc:meta])* $get:ident, $set:ident => $name:expr;)*) => {
+    ($($(#[$doc:meta])* $get:ident, $set:ident => $name:ident;)*) => {
         impl Attributes {
             $(
                 $(#[$doc])*
+                #[inline]
                 pub fn $get(&self) -> Option<&str> {
-                    self.get($name)
+                    self.map.find_known(WellKnown::$name).map(|entry| &*entry.value)
                 }
 
                 #[doc = concat!("Sets the `", stringify!($get), "` attribute; see [`insert`](Self::insert) for what is validated.")]
                 pub fn $set(&mut self, value: impl Into<String>) -> Result<()> {
-                    self.put($name, value.into()).map(drop)
+                    self.put_key(Key::Known(WellKnown::$name), value.into()).map(drop)
                 }
             )*
         }
@@ -200,25 +217,25 @@ macro_rules! string_attributes {
 
 string_attributes! {
     /// CloudEvents `id`.
-    id, set_id => names::ID;
+    id, set_id => Id;
     /// CloudEvents `source`.
-    source, set_source => names::SOURCE;
+    source, set_source => Source;
     /// CloudEvents `type`: what the message is, and what routers dispatch on.
-    message_type, set_type => names::TYPE;
+    message_type, set_type => Type;
     /// CloudEvents `subject`.
-    subject, set_subject => names::SUBJECT;
+    subject, set_subject => Subject;
     /// CloudEvents `datacontenttype`: the payload's media type.
-    datacontenttype, set_datacontenttype => names::DATACONTENTTYPE;
+    datacontenttype, set_datacontenttype => DataContentType;
     /// CloudEvents `dataschema`.
-    dataschema, set_dataschema => names::DATASCHEMA;
+    dataschema, set_dataschema => DataSchema;
     /// Extension `destination`: where the message goes next.
-    destination, set_destination => names::DESTINATION;
+    destination, set_destination => Destination;
     /// Extension `correlationid`: ties a reply to its request.
-    correlation_id, set_correlation_id => names::CORRELATIONID;
+    correlation_id, set_correlation_id => CorrelationId;
     /// Extension `causationid`: the id of the message that caused this one.
-    causation_id, set_causation_id => names::CAUSATIONID;
+    causation_id, set_causation_id => CausationId;
     /// Extension `partitionkey`: messages with the same key keep their order.
-    partition_key, set_partition_key => names::PARTITIONKEY;
+    partition_key, set_partition_key => PartitionKey;
 }
 
 impl fmt::Debug for Attributes {
@@ -231,11 +248,23 @@ impl TryFrom<BTreeMap<String, String>> for Attributes {
     type Error = Error;
 
     fn try_from(map: BTreeMap<String, String>) -> Result<Self> {
-        let mut attrs = Attributes::new();
+        // The map is sorted by name as the list is, and holds each name once: append to one
+        // vector. Errors come in the order that inserting one by one would give them.
+        let mut entries = Vec::with_capacity(map.len());
         for (name, value) in map {
-            attrs.insert(&name, value)?;
+            let key = Key::of(&name);
+            if let Key::Other(name) = key {
+                validate_name(name)?;
+            }
+            validate_value(key, &value)?;
+            entries.push(Entry {
+                name: key.to_name(),
+                value: value.into(),
+            });
         }
-        Ok(attrs)
+        Ok(Self {
+            map: Arc::new(List::from_sorted(entries)),
+        })
     }
 }
 
@@ -271,15 +300,21 @@ pub fn validate_name(name: &str) -> Result<()> {
     })
 }
 
-fn validate_value(name: &str, value: &str) -> Result<()> {
-    let reason = match name {
-        names::ID | names::SOURCE | names::TYPE if value.is_empty() => "must not be empty",
-        names::SPECVERSION if value != SPEC_VERSION => "must be 1.0",
-        names::TIME if id::parse_time(value).is_none() => "must be an RFC 3339 timestamp",
+/// Checks the value of a well-known attribute; any value of an extension is valid.
+fn validate_value(key: Key<'_>, value: &str) -> Result<()> {
+    let Key::Known(known) = key else {
+        return Ok(());
+    };
+    let reason = match known {
+        WellKnown::Id | WellKnown::Source | WellKnown::Type if value.is_empty() => {
+            "must not be empty"
+        }
+        WellKnown::SpecVersion if value != SPEC_VERSION => "must be 1.0",
+        WellKnown::Time if id::parse_time(value).is_none() => "must be an RFC 3339 timestamp",
         _ => return Ok(()),
     };
     Err(Error::InvalidAttributeValue {
-        name: name.to_owned(),
+        name: known.as_str().to_owned(),
         reason,
     })
 }

@@ -218,3 +218,5 @@ fn a_changed_copy_shares_the_values_it_did_not_change() {
         Some("acme")
     );
 }
+
+mod model;

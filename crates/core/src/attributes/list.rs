@@ -1,0 +1,209 @@
+//! The list behind [`Attributes`](super::Attributes): entries sorted by name in one vector,
+//! an index of where each well-known name sits, and the copy made before a shared list is
+//! changed.
+//!
+//! Messages carry few attributes (3 to 10 is typical), so a vector beats a tree: no node
+//! allocations, a few cache lines, and a copy that is one vector plus a refcount bump per
+//! value and per extension name. A well-known name is found through the index, without a scan or a string
+//! comparison; an extension name by a scan, or by binary search past [`SCAN_MAX`] entries so
+//! that a message with many attributes stays logarithmic.
+
+use std::sync::Arc;
+
+use super::name::{Key, Name, WellKnown};
+
+/// One attribute.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) struct Entry {
+    pub(super) name: Name,
+    pub(super) value: Arc<str>,
+}
+
+/// The longest list that a lookup by extension name scans; longer ones are binary-searched.
+/// A scan skips well-known entries on their tag and compares lengths before text, so up to 16
+/// entries it costs about what the four string comparisons of a binary search do, without
+/// their unpredictable branches.
+const SCAN_MAX: usize = 16;
+
+/// The capacity of a list's first allocation: room for the attributes of a typical message,
+/// so that building one does not grow the vector.
+const FIRST_CAPACITY: usize = 8;
+
+/// The longest list that [`List::index`] covers: its positions are bytes.
+const INDEX_MAX: usize = u8::MAX as usize;
+
+/// The attributes, sorted by name, each name once.
+#[derive(Clone, Debug, Default)]
+pub(super) struct List {
+    entries: Vec<Entry>,
+    /// For each [`WellKnown`] tag, 1 + the position of its entry, or 0 if absent. Kept in step
+    /// with `entries` by every change, and all zeros past [`INDEX_MAX`] entries, where lookups
+    /// search instead.
+    index: [u8; WellKnown::COUNT],
+}
+
+impl List {
+    /// A list of `entries`, which must be sorted by name with each name once.
+    pub(super) fn from_sorted(entries: Vec<Entry>) -> Self {
+        let mut list = Self {
+            entries,
+            index: [0; WellKnown::COUNT],
+        };
+        list.reindex();
+        list
+    }
+
+    /// The entries, sorted by name.
+    pub(super) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry named `key`.
+    #[inline]
+    pub(super) fn find(&self, key: Key<'_>) -> Option<&Entry> {
+        match key {
+            Key::Known(known) => self.find_known(known),
+            Key::Other(_) if self.entries.len() <= SCAN_MAX => {
+                self.entries.iter().find(|entry| key.matches(&entry.name))
+            }
+            Key::Other(_) => self.search(key).ok().and_then(|at| self.entries.get(at)),
+        }
+    }
+
+    /// The entry of a well-known name: through the index, without a scan or a string
+    /// comparison.
+    #[inline]
+    pub(super) fn find_known(&self, known: WellKnown) -> Option<&Entry> {
+        if self.entries.len() > INDEX_MAX {
+            let at = self.search(Key::Known(known)).ok()?;
+            return self.entries.get(at);
+        }
+        let slot = usize::from(self.index[known as usize]);
+        slot.checked_sub(1).and_then(|at| self.entries.get(at))
+    }
+
+    /// The position of the entry named `key`, or where it would be inserted.
+    fn position(&self, key: Key<'_>) -> Result<usize, usize> {
+        if let Key::Known(known) = key {
+            let slot = usize::from(self.index[known as usize]);
+            if let Some(at) = slot.checked_sub(1) {
+                return Ok(at);
+            }
+        }
+        self.search(key)
+    }
+
+    /// [`position`](Self::position) by binary search.
+    fn search(&self, key: Key<'_>) -> Result<usize, usize> {
+        self.entries
+            .binary_search_by(|entry| key.cmp_name(&entry.name).reverse())
+    }
+
+    /// Panics unless the entries are strictly sorted by name, each name has its one
+    /// representation, and the index points at every well-known entry.
+    #[cfg(test)]
+    pub(super) fn assert_consistent(&self) {
+        for pair in self.entries.windows(2) {
+            let [a, b] = pair else { continue };
+            assert!(a.name.as_str() < b.name.as_str(), "{pair:?} out of order");
+        }
+        for entry in &self.entries {
+            if let Name::Other(name) = &entry.name {
+                assert!(
+                    WellKnown::from_name(name).is_none(),
+                    "{name} stored as text"
+                );
+            }
+        }
+        for known in WellKnown::ALL {
+            let scanned = self
+                .entries
+                .iter()
+                .position(|entry| entry.name == Name::Known(known));
+            let slot = usize::from(self.index[known as usize]);
+            if self.entries.len() <= INDEX_MAX {
+                assert_eq!(slot.checked_sub(1), scanned, "index of {known:?}");
+            } else {
+                assert_eq!(slot, 0, "index of {known:?} past INDEX_MAX");
+            }
+            let found = self.find_known(known).map(|entry| entry.name.clone());
+            assert_eq!(found, scanned.map(|_| Name::Known(known)), "{known:?}");
+        }
+    }
+
+    /// Rebuilds [`index`](Self::index) after entries moved.
+    fn reindex(&mut self) {
+        self.index = [0; WellKnown::COUNT];
+        if self.entries.len() > INDEX_MAX {
+            return;
+        }
+        // Slots count from 1; the zip stops at 255 entries, which the check above allows.
+        for (slot, entry) in (1..=u8::MAX).zip(&self.entries) {
+            if let Name::Known(known) = entry.name {
+                self.index[known as usize] = slot;
+            }
+        }
+    }
+}
+
+impl PartialEq for List {
+    fn eq(&self, other: &Self) -> bool {
+        // The index follows from the entries.
+        self.entries == other.entries
+    }
+}
+
+impl Eq for List {}
+
+/// The list, to change, with room for `extra` more entries.
+///
+/// A shared list is copied first, into a vector of exactly the size needed: the copy shares
+/// every name and value with the original (refcount bumps, no allocation per attribute).
+pub(super) fn make_mut(map: &mut Arc<List>, extra: usize) -> &mut List {
+    if Arc::get_mut(map).is_none() {
+        let mut entries = Vec::with_capacity(map.entries.len() + extra);
+        entries.extend(map.entries.iter().cloned());
+        *map = Arc::new(List {
+            entries,
+            index: map.index,
+        });
+    }
+    // `map` is not shared now, so this copies nothing.
+    let list = Arc::make_mut(map);
+    if list.entries.capacity() == 0 {
+        list.entries.reserve_exact(FIRST_CAPACITY.max(extra));
+    } else {
+        list.entries.reserve(extra);
+    }
+    list
+}
+
+/// Sets the value of `key`, returning the value it replaces.
+pub(super) fn set(map: &mut Arc<List>, key: Key<'_>, value: Arc<str>) -> Option<Arc<str>> {
+    match map.position(key) {
+        Ok(at) => {
+            // The entries stay where they are: the index holds.
+            let entry = &mut make_mut(map, 0).entries[at];
+            Some(std::mem::replace(&mut entry.value, value))
+        }
+        Err(at) => {
+            let name = key.to_name();
+            let list = make_mut(map, 1);
+            list.entries.insert(at, Entry { name, value });
+            list.reindex();
+            None
+        }
+    }
+}
+
+/// Removes `key`, returning its value. A list without `key` is left as it is, shared or not.
+pub(super) fn remove(map: &mut Arc<List>, key: Key<'_>) -> Option<Arc<str>> {
+    let at = map.position(key).ok()?;
+    let list = make_mut(map, 0);
+    let removed = list.entries.remove(at);
+    list.reindex();
+    Some(removed.value)
+}
+
+#[cfg(test)]
+mod tests;
