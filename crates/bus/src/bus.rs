@@ -1,9 +1,14 @@
 //! `Bus`: the pub/sub, the endpoint registry and request/reply behind one handle, with the
 //! message kinds that tell them apart.
 
-use std::{pin::pin, sync::Arc, task::Poll, time::Duration};
+use std::{
+    pin::pin,
+    sync::{Arc, LazyLock},
+    task::Poll,
+    time::Duration,
+};
 
-use switchyard_core::{Message, Publisher, Result as CoreResult};
+use switchyard_core::{Message, Publisher, Result as CoreResult, attributes::names};
 use tokio::time::Instant;
 
 use crate::{
@@ -138,10 +143,12 @@ impl Bus {
         let deadline = Instant::now() + timeout;
         let pending = self.inner.correlator.begin()?;
         MessageKind::Request.stamp(&mut message);
+        // Shared values where they can be: the reply inbox is the same for every request.
+        static INBOX: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from(REPLY_INBOX));
         let attributes = message.attributes_mut();
         attributes
-            .set_correlation_id(pending.correlation_id())
-            .and_then(|()| attributes.insert(REPLY_TO_ATTRIBUTE, REPLY_INBOX).map(drop))
+            .insert_shared(names::CORRELATIONID, Arc::from(pending.correlation_id()))
+            .and_then(|_| attributes.insert_shared(REPLY_TO_ATTRIBUTE, INBOX.clone()))
             .map_err(RequestError::Delivery)?;
 
         // With no endpoint registered there is no routing decision to make: the request goes

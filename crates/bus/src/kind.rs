@@ -1,6 +1,9 @@
 //! Message kinds: requests, responses, notifications and events, told apart by an attribute.
 
-use std::fmt;
+use std::{
+    fmt,
+    sync::{Arc, LazyLock},
+};
 
 use switchyard_core::{Attributes, Message};
 
@@ -52,10 +55,20 @@ impl MessageKind {
 
     /// Sets `message`'s kind.
     pub fn stamp(self, message: &mut Message) {
+        // One shared copy of each value, so that stamping a message allocates nothing.
+        static VALUES: LazyLock<[Arc<str>; 4]> = LazyLock::new(|| {
+            [
+                MessageKind::Request,
+                MessageKind::Response,
+                MessageKind::Notification,
+                MessageKind::Event,
+            ]
+            .map(|kind| Arc::from(kind.as_str()))
+        });
         // The name and value are constants that pass validation.
         let _ = message
             .attributes_mut()
-            .insert(KIND_ATTRIBUTE, self.as_str());
+            .insert_shared(KIND_ATTRIBUTE, VALUES[self as usize].clone());
     }
 }
 

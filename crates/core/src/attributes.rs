@@ -104,8 +104,23 @@ impl Attributes {
         Ok(replaced.map(|value| String::from(&*value)))
     }
 
-    /// [`insert`](Self::insert), returning the replaced value as it was stored.
-    fn put(&mut self, name: &str, value: String) -> Result<Option<Arc<str>>> {
+    /// [`insert`](Self::insert) with a value that is already shared: it is stored as it is,
+    /// with no copy, and the value it replaces is returned as it was stored. For values set
+    /// on every message, such as a constant kept in a `static`, this allocates nothing.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    ///
+    /// use switchyard_core::Attributes;
+    ///
+    /// let kind: Arc<str> = Arc::from("request");
+    /// let mut attrs = Attributes::new();
+    /// attrs.insert_shared("kind", kind.clone())?;
+    /// assert_eq!(attrs.get("kind"), Some("request"));
+    /// assert!(attrs.insert_shared("Kind", kind).is_err(), "names are validated");
+    /// # Ok::<(), switchyard_core::Error>(())
+    /// ```
+    pub fn insert_shared(&mut self, name: &str, value: Arc<str>) -> Result<Option<Arc<str>>> {
         let key = Key::of(name);
         if let Key::Other(name) = key {
             // A well-known name is valid; only an extension name needs the check.
@@ -114,10 +129,15 @@ impl Attributes {
         self.put_key(key, value)
     }
 
-    /// [`put`](Self::put) under a valid name.
-    fn put_key(&mut self, key: Key<'_>, value: String) -> Result<Option<Arc<str>>> {
+    /// [`insert`](Self::insert), returning the replaced value as it was stored.
+    fn put(&mut self, name: &str, value: String) -> Result<Option<Arc<str>>> {
+        self.insert_shared(name, value.into())
+    }
+
+    /// [`insert_shared`](Self::insert_shared) under a valid name.
+    fn put_key(&mut self, key: Key<'_>, value: Arc<str>) -> Result<Option<Arc<str>>> {
         validate_value(key, &value)?;
-        Ok(list::set(&mut self.map, key, value.into()))
+        Ok(list::set(&mut self.map, key, value))
     }
 
     /// Removes an attribute, returning its value.
@@ -208,6 +228,7 @@ macro_rules! string_attributes {
 
                 #[doc = concat!("Sets the `", stringify!($get), "` attribute; see [`insert`](Self::insert) for what is validated.")]
                 pub fn $set(&mut self, value: impl Into<String>) -> Result<()> {
+                    let value: String = value.into();
                     self.put_key(Key::Known(WellKnown::$name), value.into()).map(drop)
                 }
             )*

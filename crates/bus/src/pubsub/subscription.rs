@@ -106,8 +106,8 @@ impl Subscription {
         self.member.stats(local)
     }
 
-    /// Wraps `entry` in a message whose acker settles this delivery. Two allocations, both
-    /// inside `Acker::new`: the boxed sink and the acker's shared state.
+    /// Wraps `entry` in a message whose acker settles this delivery. One allocation, inside
+    /// `Acker::new`, which keeps the sink and the acker's state together.
     fn deliver(&self, entry: Entry) -> Message {
         self.member.on_delivered();
         let sink = DeliverySink {

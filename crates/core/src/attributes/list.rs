@@ -29,6 +29,10 @@ const SCAN_MAX: usize = 16;
 /// so that building one does not grow the vector.
 const FIRST_CAPACITY: usize = 8;
 
+/// The room that a copy of a shared list keeps for entries added to it next: enough for
+/// the few that a changed copy usually gains, so that they do not grow the vector again.
+const COPY_SLACK: usize = 4;
+
 /// The longest list that [`List::index`] covers: its positions are bytes.
 const INDEX_MAX: usize = u8::MAX as usize;
 
@@ -157,11 +161,13 @@ impl Eq for List {}
 
 /// The list, to change, with room for `extra` more entries.
 ///
-/// A shared list is copied first, into a vector of exactly the size needed: the copy shares
-/// every name and value with the original (refcount bumps, no allocation per attribute).
+/// A shared list is copied first: the copy shares every name and value with the original
+/// (refcount bumps, no allocation per attribute), and has room for [`COPY_SLACK`] entries
+/// more than asked, since a copy is usually made to add a few (a kind, a correlation id, a
+/// reply-to) one after the other.
 pub(super) fn make_mut(map: &mut Arc<List>, extra: usize) -> &mut List {
     if Arc::get_mut(map).is_none() {
-        let mut entries = Vec::with_capacity(map.entries.len() + extra);
+        let mut entries = Vec::with_capacity(map.entries.len() + extra.max(COPY_SLACK));
         entries.extend(map.entries.iter().cloned());
         *map = Arc::new(List {
             entries,

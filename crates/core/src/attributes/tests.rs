@@ -219,4 +219,28 @@ fn a_changed_copy_shares_the_values_it_did_not_change() {
     );
 }
 
+#[test]
+fn a_shared_value_is_stored_as_it_is_and_validated_like_any_other() {
+    let kind: Arc<str> = Arc::from("request");
+    let mut attrs = Attributes::new();
+    assert_eq!(attrs.insert_shared("kind", kind.clone()).unwrap(), None);
+    assert_eq!(
+        attrs.get("kind").map(str::as_ptr),
+        Some(kind.as_ptr()),
+        "the same text, not a copy"
+    );
+    let replaced = attrs.insert_shared("kind", Arc::from("response")).unwrap();
+    assert!(replaced.is_some_and(|old| Arc::ptr_eq(&old, &kind)));
+    assert!(attrs.insert_shared("Kind", kind).is_err(), "bad name");
+    assert!(
+        attrs.insert_shared("id", Arc::from("")).is_err(),
+        "bad value"
+    );
+    assert!(
+        attrs.insert_shared("time", Arc::from("noon")).is_err(),
+        "bad time"
+    );
+    assert_eq!(attrs.len(), 1, "nothing stored on an error");
+}
+
 mod model;
