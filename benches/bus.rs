@@ -13,8 +13,9 @@
 //!   acking every one, against tokio `broadcast` and four `mpsc` channels doing the same;
 //!   the figure is compared with the faster of the two. The queues hold all
 //!   [`N_FANOUT`] messages, since `broadcast` cannot apply backpressure. Goal: at least 60%
-//!   of the baseline's throughput. Criterion measures the three side by side; the binary
-//!   then writes the row, with the better baseline, to `target/perf/figures/G2.json`.
+//!   of the baseline's throughput. Criterion reports the three; the row itself comes from
+//!   rounds that run the three in turn (see `measure_g2`), so that the machine's drift hits
+//!   them alike, and is written, with the better baseline, to `target/perf/figures/G2.json`.
 //! - `G1.bus_publish_10k_patterns`: one publish to a bus with 10 000 pattern subscriptions
 //!   (`tenant<k>.orders.*`), of which exactly one matches each published topic, against
 //!   one publish to a bus with a single exact subscription. Neither consumer reads (their
@@ -32,6 +33,7 @@ use std::{
 
 use criterion::Criterion;
 use futures::{StreamExt, future::join_all};
+use switchyard_benches::quantile;
 use switchyard_bus::pubsub::{
     MemoryPubSub, PubSubConfig, SlowConsumerPolicy, SubscribeOptions, Subscription,
 };
@@ -58,6 +60,8 @@ const TOPIC: &str = "orders.created";
 
 /// The G2 goal on the time ratio: 60% of the baseline's throughput.
 const G2_MAX_RATIO: f64 = 1.0 / 0.6;
+/// Rounds of `G2.bus_fanout4` run before its measured ones.
+const G2_WARM_UP: usize = 10;
 
 fn runtime() -> Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -142,76 +146,133 @@ fn bus_1to1(c: &mut Criterion) {
     group.finish();
 }
 
+/// One round of `G2.bus_fanout4`'s broadcast baseline: [`N_FANOUT`] messages to
+/// [`FANOUT`] receivers, each receiving and acking every one.
+async fn fanout_broadcast(message: &Message) {
+    let (tx, _) = broadcast::channel::<Message>(N_FANOUT);
+    let receivers: Vec<_> = (0..FANOUT).map(|_| tx.subscribe()).collect();
+    let publish = async {
+        for _ in 0..N_FANOUT {
+            tx.send(message.clone()).expect("receivers");
+        }
+    };
+    let receive = join_all(receivers.into_iter().map(|mut rx| async move {
+        for _ in 0..N_FANOUT {
+            rx.recv().await.expect("no lag").ack();
+        }
+    }));
+    tokio::join!(publish, receive);
+}
+
+/// One round of the four-`mpsc` baseline.
+async fn fanout_mpsc4(message: &Message) {
+    let (senders, receivers): (Vec<_>, Vec<_>) = (0..FANOUT)
+        .map(|_| mpsc::channel::<Message>(N_FANOUT))
+        .unzip();
+    let publish = async {
+        for _ in 0..N_FANOUT {
+            for tx in &senders {
+                tx.send(message.clone()).await.expect("open");
+            }
+        }
+    };
+    let receive = join_all(receivers.into_iter().map(|mut rx| async move {
+        for _ in 0..N_FANOUT {
+            rx.recv().await.expect("open").ack();
+        }
+    }));
+    tokio::join!(publish, receive);
+}
+
+/// One round of the bus, publishing to `subscriptions`, one per subscriber.
+async fn fanout_bus(bus: &MemoryPubSub, subscriptions: &mut [Subscription], message: &Message) {
+    let publish = async {
+        for _ in 0..N_FANOUT {
+            bus.publish(TOPIC, message.clone())
+                .await
+                .expect("published");
+        }
+    };
+    let receive = join_all(
+        subscriptions
+            .iter_mut()
+            .map(|subscription| consume(subscription, N_FANOUT)),
+    );
+    tokio::join!(publish, receive);
+}
+
+fn subscribe_fanout(bus: &MemoryPubSub) -> Vec<Subscription> {
+    (0..FANOUT)
+        .map(|_| bus.subscribe_with(TOPIC, blocking(N_FANOUT)).unwrap())
+        .collect()
+}
+
 fn bus_fanout4(c: &mut Criterion) {
     let runtime = runtime();
     let message = template();
     let mut group = c.benchmark_group("G2.bus_fanout4");
     group.bench_function("baseline_broadcast", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let (tx, _) = broadcast::channel::<Message>(N_FANOUT);
-            let receivers: Vec<_> = (0..FANOUT).map(|_| tx.subscribe()).collect();
-            let publish = async {
-                for _ in 0..N_FANOUT {
-                    tx.send(message.clone()).expect("receivers");
-                }
-            };
-            let receive = join_all(receivers.into_iter().map(|mut rx| async move {
-                for _ in 0..N_FANOUT {
-                    rx.recv().await.expect("no lag").ack();
-                }
-            }));
-            tokio::join!(publish, receive);
-        });
+        b.to_async(&runtime).iter(|| fanout_broadcast(&message));
     });
     group.bench_function("baseline_mpsc4", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let (senders, receivers): (Vec<_>, Vec<_>) = (0..FANOUT)
-                .map(|_| mpsc::channel::<Message>(N_FANOUT))
-                .unzip();
-            let publish = async {
-                for _ in 0..N_FANOUT {
-                    for tx in &senders {
-                        tx.send(message.clone()).await.expect("open");
-                    }
-                }
-            };
-            let receive = join_all(receivers.into_iter().map(|mut rx| async move {
-                for _ in 0..N_FANOUT {
-                    rx.recv().await.expect("open").ack();
-                }
-            }));
-            tokio::join!(publish, receive);
-        });
+        b.to_async(&runtime).iter(|| fanout_mpsc4(&message));
     });
     let bus = runtime.block_on(async { MemoryPubSub::new(PubSubConfig::default()) });
     group.bench_function("bus", |b| {
         b.to_async(&runtime).iter_custom(|iters| {
             let (bus, message) = (bus.clone(), message.clone());
             async move {
-                let mut subscriptions: Vec<_> = (0..FANOUT)
-                    .map(|_| bus.subscribe_with(TOPIC, blocking(N_FANOUT)).unwrap())
-                    .collect();
+                let mut subscriptions = subscribe_fanout(&bus);
                 let start = Instant::now();
                 for _ in 0..iters {
-                    let publish = async {
-                        for _ in 0..N_FANOUT {
-                            bus.publish(TOPIC, message.clone())
-                                .await
-                                .expect("published");
-                        }
-                    };
-                    let receive = join_all(
-                        subscriptions
-                            .iter_mut()
-                            .map(|subscription| consume(subscription, N_FANOUT)),
-                    );
-                    tokio::join!(publish, receive);
+                    fanout_bus(&bus, &mut subscriptions, &message).await;
                 }
                 start.elapsed()
             }
         });
     });
     group.finish();
+}
+
+/// Medians (ns per round) of the bus and its two baselines, measured in interleaved rounds:
+/// each round runs all three once, in an order that rotates, so that the machine's drift
+/// (2-3x on this one) hits the three alike, which criterion's one-after-another groups do
+/// not.
+fn measure_g2(rounds: usize) -> Fanout {
+    let runtime = runtime();
+    runtime.block_on(async {
+        let message = template();
+        let bus = MemoryPubSub::new(PubSubConfig::default());
+        let mut subscriptions = subscribe_fanout(&bus);
+        let mut samples: [Vec<f64>; 3] = Default::default();
+        for round in 0..rounds + G2_WARM_UP {
+            for turn in 0..3 {
+                let which = (round + turn) % 3;
+                let started = Instant::now();
+                match which {
+                    0 => fanout_bus(&bus, &mut subscriptions, &message).await,
+                    1 => fanout_broadcast(&message).await,
+                    _ => fanout_mpsc4(&message).await,
+                }
+                if round >= G2_WARM_UP {
+                    samples[which].push(started.elapsed().as_nanos() as f64);
+                }
+            }
+        }
+        let [mut bus_ns, mut broadcast_ns, mut mpsc4_ns] = samples;
+        Fanout {
+            bus: quantile(&mut bus_ns, 0.5),
+            broadcast: quantile(&mut broadcast_ns, 0.5),
+            mpsc4: quantile(&mut mpsc4_ns, 0.5),
+        }
+    })
+}
+
+/// What [`measure_g2`] measured, ns per round.
+struct Fanout {
+    bus: f64,
+    broadcast: f64,
+    mpsc4: f64,
 }
 
 fn publish_10k_patterns(c: &mut Criterion) {
@@ -271,44 +332,24 @@ fn publish_10k_patterns(c: &mut Criterion) {
     group.finish();
 }
 
-/// Criterion's median for `group/function`, in nanoseconds, if it measured it.
-fn median_ns(group: &str, function: &str) -> Option<f64> {
-    let path = target_dir()
-        .join("criterion")
-        .join(group)
-        .join(function)
-        .join("new/estimates.json");
-    let text = std::fs::read_to_string(path).ok()?;
-    let estimates: serde_json::Value = serde_json::from_str(&text).ok()?;
-    estimates["median"]["point_estimate"].as_f64()
-}
-
 /// Writes the G2 row: the bus against the faster of its two baselines.
-fn write_g2() {
+fn write_g2(measured: &Fanout) {
     let group = "G2.bus_fanout4";
-    let (Some(bus), Some(broadcast), Some(mpsc4)) = (
-        median_ns(group, "bus"),
-        median_ns(group, "baseline_broadcast"),
-        median_ns(group, "baseline_mpsc4"),
-    ) else {
-        eprintln!("G2: criterion's estimates are missing; no row written");
-        return;
-    };
-    let (baseline, label) = if broadcast <= mpsc4 {
+    let (baseline, label) = if measured.broadcast <= measured.mpsc4 {
         (
-            broadcast,
-            "tokio broadcast to 4 receivers (the faster of broadcast and 4x mpsc)",
+            measured.broadcast,
+            "tokio broadcast to 4 receivers (the faster of broadcast and 4x mpsc), interleaved rounds",
         )
     } else {
         (
-            mpsc4,
-            "4 tokio mpsc channels (the faster of broadcast and 4x mpsc)",
+            measured.mpsc4,
+            "4 tokio mpsc channels (the faster of broadcast and 4x mpsc), interleaved rounds",
         )
     };
-    let ratio = bus / baseline;
+    let ratio = measured.bus / baseline;
     let rows = serde_json::json!([{
         "id": group,
-        "value": bus,
+        "value": measured.bus,
         "unit": "ns",
         "baseline": label,
         "baseline_value": baseline,
@@ -350,8 +391,15 @@ fn main() {
     bus_fanout4(&mut criterion);
     publish_10k_patterns(&mut criterion);
     criterion.final_summary();
-    // Without `--bench` criterion only smoke-tests each function and estimates nothing.
+    // Without `--bench` criterion only smoke-tests each function: so does G2 then.
+    let quick = std::env::args().any(|arg| arg == "--quick");
+    let rounds = match (measuring, quick) {
+        (false, _) => 1,
+        (true, true) => 100,
+        (true, false) => 400,
+    };
+    let measured = measure_g2(rounds);
     if measuring {
-        write_g2();
+        write_g2(&measured);
     }
 }
