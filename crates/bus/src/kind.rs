@@ -5,13 +5,13 @@ use std::{
     sync::{Arc, LazyLock},
 };
 
-use switchyard_core::{Attributes, Message};
+use switchyard_core::{Attributes, Message, attributes::names};
 
 /// The attribute that carries a message's [`MessageKind`].
-pub const KIND_ATTRIBUTE: &str = "kind";
+pub const KIND_ATTRIBUTE: &str = names::KIND;
 
 /// The attribute where a request names the topic (or inbox) its response goes to.
-pub const REPLY_TO_ATTRIBUTE: &str = "replyto";
+pub const REPLY_TO_ATTRIBUTE: &str = names::REPLYTO;
 
 /// What a message is for. Carried in the [`KIND_ATTRIBUTE`] attribute; a message without it
 /// is an [`Event`](MessageKind::Event).

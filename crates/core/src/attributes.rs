@@ -18,7 +18,9 @@ use name::{Key, WellKnown};
 /// and metric labels.
 pub const MAX_NAME_LEN: usize = 20;
 
-/// The attribute names that Switchyard knows, with their typed accessors on [`Attributes`].
+/// The attribute names that Switchyard knows. Each is found through an index rather than a
+/// search, and most have typed accessors on [`Attributes`]; `kind` and `replyto` are read
+/// with [`Attributes::get`] and the bus's own helpers.
 pub mod names {
     /// CloudEvents `id`: identifies the event; with `source`, unique.
     pub const ID: &str = "id";
@@ -46,6 +48,11 @@ pub mod names {
     pub const CAUSATIONID: &str = "causationid";
     /// Switchyard extension: messages with the same key keep their order.
     pub const PARTITIONKEY: &str = "partitionkey";
+    /// Switchyard extension: what a message is for in request/reply (`request`,
+    /// `response`, `notification` or `event`); see the bus's `MessageKind`.
+    pub const KIND: &str = "kind";
+    /// Switchyard extension: where a request's response goes.
+    pub const REPLYTO: &str = "replyto";
 }
 
 /// The version of CloudEvents that these attributes follow.

@@ -18,7 +18,9 @@ pub(super) enum WellKnown {
     DataSchema,
     Destination,
     Id,
+    Kind,
     PartitionKey,
+    ReplyTo,
     Source,
     SpecVersion,
     Subject,
@@ -51,14 +53,16 @@ impl WellKnown {
 
     /// Every well-known name, in tag order.
     #[cfg(test)]
-    pub(super) const ALL: [Self; 12] = [
+    pub(super) const ALL: [Self; 14] = [
         Self::CausationId,
         Self::CorrelationId,
         Self::DataContentType,
         Self::DataSchema,
         Self::Destination,
         Self::Id,
+        Self::Kind,
         Self::PartitionKey,
+        Self::ReplyTo,
         Self::Source,
         Self::SpecVersion,
         Self::Subject,
@@ -75,7 +79,9 @@ impl WellKnown {
             Self::DataSchema => names::DATASCHEMA,
             Self::Destination => names::DESTINATION,
             Self::Id => names::ID,
+            Self::Kind => names::KIND,
             Self::PartitionKey => names::PARTITIONKEY,
+            Self::ReplyTo => names::REPLYTO,
             Self::Source => names::SOURCE,
             Self::SpecVersion => names::SPECVERSION,
             Self::Subject => names::SUBJECT,
@@ -93,7 +99,9 @@ impl WellKnown {
             names::DATASCHEMA => Self::DataSchema,
             names::DESTINATION => Self::Destination,
             names::ID => Self::Id,
+            names::KIND => Self::Kind,
             names::PARTITIONKEY => Self::PartitionKey,
+            names::REPLYTO => Self::ReplyTo,
             names::SOURCE => Self::Source,
             names::SPECVERSION => Self::SpecVersion,
             names::SUBJECT => Self::Subject,

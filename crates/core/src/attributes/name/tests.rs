@@ -20,6 +20,8 @@ fn every_name_constant_has_a_tag_that_round_trips() {
         names::CORRELATIONID,
         names::CAUSATIONID,
         names::PARTITIONKEY,
+        names::KIND,
+        names::REPLYTO,
     ];
     assert_eq!(constants.len(), WellKnown::COUNT);
     assert_eq!(WellKnown::ALL.len(), WellKnown::COUNT);
