@@ -56,19 +56,21 @@ impl MessageKind {
     /// Sets `message`'s kind.
     pub fn stamp(self, message: &mut Message) {
         // One shared copy of each value, so that stamping a message allocates nothing.
-        static VALUES: LazyLock<[Arc<str>; 4]> = LazyLock::new(|| {
-            [
-                MessageKind::Request,
-                MessageKind::Response,
-                MessageKind::Notification,
-                MessageKind::Event,
-            ]
-            .map(|kind| Arc::from(kind.as_str()))
-        });
+        static REQUEST: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("request"));
+        static RESPONSE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("response"));
+        static NOTIFICATION: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("notification"));
+        static EVENT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("event"));
+        let value = match self {
+            MessageKind::Request => &REQUEST,
+            MessageKind::Response => &RESPONSE,
+            MessageKind::Notification => &NOTIFICATION,
+            MessageKind::Event => &EVENT,
+        };
+        debug_assert_eq!(&***value, self.as_str());
         // The name and value are constants that pass validation.
         let _ = message
             .attributes_mut()
-            .insert_shared(KIND_ATTRIBUTE, VALUES[self as usize].clone());
+            .insert_shared(KIND_ATTRIBUTE, Arc::clone(value));
     }
 }
 

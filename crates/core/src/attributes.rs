@@ -19,8 +19,9 @@ use name::{Key, WellKnown};
 pub const MAX_NAME_LEN: usize = 20;
 
 /// The attribute names that Switchyard knows. Each is found through an index rather than a
-/// search, and most have typed accessors on [`Attributes`]; `kind` and `replyto` are read
-/// with [`Attributes::get`] and the bus's own helpers.
+/// search (on attributes of up to 255 entries; a binary search beyond), and most have typed
+/// accessors on [`Attributes`]; `kind` and `replyto` are read with [`Attributes::get`] and
+/// the bus's own helpers.
 pub mod names {
     /// CloudEvents `id`: identifies the event; with `source`, unique.
     pub const ID: &str = "id";
@@ -67,7 +68,8 @@ pub const SPEC_VERSION: &str = "1.0";
 ///
 /// Cloning is cheap: the attributes are shared and copied only when a clone is changed, and
 /// that copy shares every name and value (the list is copied in one piece, with no
-/// allocation per attribute). The well-known attributes are found without comparing names.
+/// allocation per attribute). The well-known attributes are found without comparing names,
+/// up to 255 attributes; past that, by binary search.
 ///
 /// ```
 /// use switchyard_core::Attributes;

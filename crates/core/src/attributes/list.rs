@@ -4,9 +4,15 @@
 //!
 //! Messages carry few attributes (3 to 10 is typical), so a vector beats a tree: no node
 //! allocations, a few cache lines, and a copy that is one vector plus a refcount bump per
-//! value and per extension name. A well-known name is found through the index, without a scan or a string
-//! comparison; an extension name by a scan, or by binary search past [`SCAN_MAX`] entries so
-//! that a message with many attributes stays logarithmic.
+//! value and per extension name. A well-known name is found through the index, without a
+//! scan or a string comparison (up to [`INDEX_MAX`] entries; a binary search beyond); an
+//! extension name by a scan, or by binary search past [`SCAN_MAX`] entries so that a message
+//! with many attributes stays logarithmic.
+//!
+//! Inserting one name at a time keeps the vector sorted by shifting its tail, so building a
+//! list by many inserts in reverse order is quadratic in its length. Attributes come from
+//! messages of a few entries, or from sorted maps (serde, the gateway), which take the
+//! linear path of [`List::from_sorted`].
 
 use std::sync::Arc;
 
@@ -162,12 +168,13 @@ impl Eq for List {}
 /// The list, to change, with room for `extra` more entries.
 ///
 /// A shared list is copied first: the copy shares every name and value with the original
-/// (refcount bumps, no allocation per attribute), and has room for [`COPY_SLACK`] entries
-/// more than asked, since a copy is usually made to add a few (a kind, a correlation id, a
-/// reply-to) one after the other.
+/// (refcount bumps, no allocation per attribute). A copy made to add an entry has room for
+/// [`COPY_SLACK`] of them, since such a copy usually gains a few (a kind, a correlation id, a
+/// reply-to) one after the other; one made to replace or remove has none to spare.
 pub(super) fn make_mut(map: &mut Arc<List>, extra: usize) -> &mut List {
     if Arc::get_mut(map).is_none() {
-        let mut entries = Vec::with_capacity(map.entries.len() + extra.max(COPY_SLACK));
+        let room = if extra > 0 { extra.max(COPY_SLACK) } else { 0 };
+        let mut entries = Vec::with_capacity(map.entries.len() + room);
         entries.extend(map.entries.iter().cloned());
         *map = Arc::new(List {
             entries,

@@ -31,7 +31,7 @@ pub(super) enum WellKnown {
 /// Extension names that sort before, between and after the well-known ones: the names that
 /// the tests mix with those.
 #[cfg(test)]
-pub(super) const EXTENSIONS_AROUND: [&str; 13] = [
+pub(super) const EXTENSIONS_AROUND: [&str; 18] = [
     "0",
     "a",
     "c",
@@ -41,6 +41,11 @@ pub(super) const EXTENSIONS_AROUND: [&str; 13] = [
     "datad",
     "e",
     "idx",
+    "j",
+    "kinda",
+    "q",
+    "replytoa",
+    "rz",
     "sp",
     "sub",
     "tj",

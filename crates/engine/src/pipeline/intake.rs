@@ -76,6 +76,10 @@ impl Intake {
             }
             let ready = self.ready(loop_open, input_open);
             let next = if let Some(next) = ready {
+                // Taking what is ready spends none of tokio's task budget, unlike the
+                // `select!` in `wait`: spend it here, so that an intake whose input never
+                // runs dry still yields its thread to the runtime every so often.
+                tokio::task::coop::consume_budget().await;
                 next
             } else {
                 self.wait(loop_open, input_open).await

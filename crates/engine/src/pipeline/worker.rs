@@ -42,7 +42,13 @@ impl Worker {
         while !self.signals.shutdown.is_fired() {
             // A queued message is taken without building the wait for one.
             let job = match self.jobs.try_recv() {
-                Ok(job) => job,
+                Ok(job) => {
+                    // `try_recv` spends none of tokio's task budget, unlike `recv`: spend it
+                    // here, so that a worker whose queue never empties still yields its
+                    // thread to the runtime every so often.
+                    tokio::task::coop::consume_budget().await;
+                    job
+                }
                 Err(TryRecvError::Disconnected) => break,
                 Err(TryRecvError::Empty) => tokio::select! {
                     biased;

@@ -15,11 +15,15 @@ fn check_many(count: usize) {
         "dataschema",
         "destination",
         "id",
+        "kind",
         "partitionkey",
+        "replyto",
         "source",
         "subject",
         "type",
     ];
+    // (`specversion` and `time` are left out: their values are checked, and these are not
+    // valid ones.)
     let mut names: Vec<String> = well_known.iter().map(|name| (*name).to_owned()).collect();
     // `e000`... sort among the well-known names, between `destination` and `id`.
     names.extend((0..count).map(|i| format!("e{i:03}")));
