@@ -29,6 +29,7 @@ mod message;
 mod publisher;
 mod redact;
 mod subscriber;
+mod throttle;
 
 pub use ack::{AckSink, AckState, Acker, NackCause};
 pub use attributes::Attributes;
@@ -40,3 +41,4 @@ pub use message::{JSON_CONTENT_TYPE, Message, MessageBuilder};
 pub use publisher::Publisher;
 pub use redact::{REDACTED, redact};
 pub use subscriber::{MessageStream, Subscriber};
+pub use throttle::Throttle;

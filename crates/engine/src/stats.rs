@@ -9,6 +9,7 @@ use std::{
     },
 };
 
+use switchyard_core::Throttle;
 use tokio::sync::Notify;
 
 use crate::{
@@ -128,6 +129,9 @@ impl std::ops::Deref for Padded {
     }
 }
 
+/// The shortest interval between two warnings logged about one component.
+pub(crate) const WARNING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The error count and last error of one registered component.
 #[derive(Debug)]
 pub(crate) struct ComponentStats {
@@ -140,6 +144,8 @@ pub(crate) struct ComponentStats {
     errors: AtomicU64,
     /// Written on errors only, never held across an await.
     last_error: Mutex<Option<String>>,
+    /// Lets one warning a second through for this component; the error count counts all.
+    warnings: Throttle,
 }
 
 impl ComponentStats {
@@ -150,7 +156,15 @@ impl ComponentStats {
             name,
             errors: AtomicU64::new(0),
             last_error: Mutex::new(None),
+            warnings: Throttle::new(WARNING_INTERVAL),
         }
+    }
+
+    /// Whether a warning about this component may be logged now: `Some` with how many were
+    /// left out since the last one, at most once per [`WARNING_INTERVAL`]. For errors that
+    /// can come once per message, such as failed publishes while a broker is down.
+    pub(crate) fn warning(&self) -> Option<u64> {
+        self.warnings.admit()
     }
 
     pub(crate) fn kind(&self) -> ComponentKind {

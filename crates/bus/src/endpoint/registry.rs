@@ -13,6 +13,7 @@ use std::{
 };
 
 use arc_swap::ArcSwap;
+use switchyard_core::Throttle;
 use switchyard_routing::pattern::{EntryId, Pattern, PatternError, PatternIndex};
 use tokio::{
     sync::{Semaphore, watch},
@@ -131,6 +132,8 @@ pub(crate) struct Inner {
     /// The `max_concurrent_deliveries` slots; closed on shutdown.
     pub(crate) permits: Semaphore,
     pub(crate) slow_routing: AtomicU64,
+    /// Lets one slow-routing warning a second through.
+    slow_routing_warnings: Throttle,
     /// Counts health transitions; see [`EndpointRegistry::health_changes`].
     pub(crate) health_changes: watch::Sender<u64>,
     tasks: TaskTracker,
@@ -151,12 +154,17 @@ impl Inner {
         if elapsed >= threshold {
             self.slow_routing.fetch_add(1, Ordering::Relaxed);
             metrics::counter!("switchyard_bus_endpoint_slow_routing_total").increment(1);
-            tracing::warn!(
-                elapsed_us = elapsed.as_micros() as u64,
-                threshold_us = threshold.as_micros() as u64,
-                candidates,
-                "slow endpoint routing decision",
-            );
+            // Counted every time; logged at most once a second, with how many were left
+            // out: a slow machine would otherwise log every request.
+            if let Some(suppressed) = self.slow_routing_warnings.admit() {
+                tracing::warn!(
+                    elapsed_us = elapsed.as_micros() as u64,
+                    threshold_us = threshold.as_micros() as u64,
+                    candidates,
+                    suppressed,
+                    "slow endpoint routing decision",
+                );
+            }
         }
     }
 }
@@ -183,6 +191,7 @@ impl EndpointRegistry {
                 writer: Mutex::new(()),
                 permits,
                 slow_routing: AtomicU64::new(0),
+                slow_routing_warnings: Throttle::new(Duration::from_secs(1)),
                 health_changes: watch::Sender::new(0),
                 tasks: TaskTracker::new(),
                 cancel: CancellationToken::new(),

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use switchyard_core::Message;
+use switchyard_core::{Message, Throttle};
 use switchyard_routing::fan::{FanIn, FanInMode, FanOut, Output, OutputKind, SlowConsumerPolicy};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
@@ -19,7 +19,7 @@ use crate::{
         publish::{Target, topic_of},
         worker::Worker,
     },
-    stats::Counters,
+    stats::{Counters, WARNING_INTERVAL},
 };
 
 /// What runs between `start` and `stop`: the tasks, the signals that stop them, and what
@@ -160,6 +160,7 @@ pub(super) async fn wire(
         counters: counters.clone(),
         signals: signals.clone(),
         max_hops: config.max_hops,
+        no_dead_letter_warnings: Throttle::new(WARNING_INTERVAL),
     });
 
     let mut routes = Vec::with_capacity(routers.len());

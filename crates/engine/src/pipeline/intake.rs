@@ -198,7 +198,15 @@ impl Intake {
             stats.record(error);
             metrics::counter!("switchyard_engine_subscriber_errors_total", "subscriber" => stats.label().to_string())
                 .increment(1);
-            tracing::warn!(subscriber = %stats.label(), error = %error.report(), "subscriber error");
+            // Logged at most once a second per subscriber, with how many were left out.
+            if let Some(suppressed) = stats.warning() {
+                tracing::warn!(
+                    subscriber = %stats.label(),
+                    error = %error.report(),
+                    suppressed,
+                    "subscriber error"
+                );
+            }
         }
         self.pipeline.observer.on_subscriber_error(input, error);
     }

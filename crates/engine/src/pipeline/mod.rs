@@ -42,7 +42,7 @@ pub(crate) mod worker;
 
 use std::sync::Arc;
 
-use switchyard_core::Message;
+use switchyard_core::{Message, Throttle};
 use switchyard_routing::fan::{
     DEAD_LETTER_REASON, DeadLetterReason, FanOut, FanOutError, OutputKind,
 };
@@ -96,6 +96,9 @@ pub(crate) struct Pipeline {
     pub(crate) counters: Arc<Counters>,
     pub(crate) signals: Arc<Signals>,
     pub(crate) max_hops: u32,
+    /// Lets the warning about a missing dead letter through once a second: without one,
+    /// every message that would go there is nacked, and warned about, again and again.
+    pub(crate) no_dead_letter_warnings: Throttle,
 }
 
 impl Pipeline {
@@ -166,7 +169,13 @@ impl Pipeline {
     /// that it is redelivered, not lost.
     pub(crate) async fn dead_letter(&self, mut message: Message, reason: DeadLetterReason) {
         let Some(dead_letter) = &self.dead_letter else {
-            tracing::warn!(%reason, "no dead-letter destination configured; nacking the message");
+            if let Some(suppressed) = self.no_dead_letter_warnings.admit() {
+                tracing::warn!(
+                    %reason,
+                    suppressed,
+                    "no dead-letter destination configured; nacking the message"
+                );
+            }
             message.nack();
             return;
         };

@@ -72,11 +72,16 @@ impl Target {
         self.stats.record(error);
         metrics::counter!("switchyard_engine_publish_failures_total", "publisher" => self.stats.label().to_string())
             .increment(1);
-        tracing::warn!(
-            publisher = %self.stats.label(),
-            error = %error.report(),
-            "publish failed; nacking the message"
-        );
+        // Counted every time; logged at most once a second per publisher, with how many
+        // were left out, since a broker that is down fails every message.
+        if let Some(suppressed) = self.stats.warning() {
+            tracing::warn!(
+                publisher = %self.stats.label(),
+                error = %error.report(),
+                suppressed,
+                "publish failed; nacking the message"
+            );
+        }
         observer.on_publisher_error(&self.name, topic, error);
     }
 }
