@@ -12,7 +12,7 @@ use std::{
 };
 
 use futures::FutureExt;
-use switchyard_core::{Error, Handler, Limits, Message};
+use switchyard_core::{Error, Handler, Limits, Message, Throttle};
 use switchyard_routing::router::{Router, RouterError};
 use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore, mpsc},
@@ -91,6 +91,9 @@ pub(super) struct Shared {
     pub(super) send_timeout: Duration,
     pub(super) limits: Limits,
     pub(super) counters: Counters,
+    /// Lets one per-request warning or error a second into the log, with how many were left
+    /// out: a flood of failing requests must not flood the log too. The counters count all.
+    pub(super) warnings: Throttle,
 }
 
 impl Shared {
@@ -262,19 +265,29 @@ async fn call(
             let report = failure.report();
             match user_error.category() {
                 ErrorCategory::BadRequest => tracing::debug!(error = %report, "bad request"),
-                ErrorCategory::Internal => tracing::error!(error = %report, "handler failed"),
+                ErrorCategory::Internal => {
+                    if let Some(suppressed) = shared.warnings.admit() {
+                        tracing::error!(error = %report, suppressed, "handler failed");
+                    }
+                }
                 category => {
-                    tracing::warn!(error = %report, %category, "handler failed");
+                    if let Some(suppressed) = shared.warnings.admit() {
+                        tracing::warn!(error = %report, %category, suppressed, "handler failed");
+                    }
                 }
             }
             Err(user_error)
         }
         Ok(Err(_panic)) => {
-            tracing::error!("handler panicked");
+            if let Some(suppressed) = shared.warnings.admit() {
+                tracing::error!(suppressed, "handler panicked");
+            }
             Err(UserError::generic(ErrorCategory::Internal))
         }
         Err(_elapsed) => {
-            tracing::warn!(timeout = ?shared.request_timeout, "request timed out");
+            if let Some(suppressed) = shared.warnings.admit() {
+                tracing::warn!(timeout = ?shared.request_timeout, suppressed, "request timed out");
+            }
             Err(UserError::generic(ErrorCategory::Timeout))
         }
     }
@@ -289,7 +302,9 @@ async fn deliver(
     replies: impl Iterator<Item = Message>,
 ) -> bool {
     let Some(channel) = shared.registry.get(channel_name) else {
-        tracing::warn!("channel no longer registered: reply dropped");
+        if let Some(suppressed) = shared.warnings.admit() {
+            tracing::warn!(suppressed, "channel no longer registered: reply dropped");
+        }
         return false;
     };
     for reply in replies {
@@ -297,11 +312,19 @@ async fn deliver(
         match tokio::time::timeout(shared.send_timeout, channel.send(outgoing)).await {
             Ok(Ok(())) => {}
             Ok(Err(err)) => {
-                tracing::warn!(error = %err.report(), "channel refused a reply");
+                if let Some(suppressed) = shared.warnings.admit() {
+                    tracing::warn!(error = %err.report(), suppressed, "channel refused a reply");
+                }
                 return false;
             }
             Err(_elapsed) => {
-                tracing::warn!(timeout = ?shared.send_timeout, "channel did not accept a reply in time");
+                if let Some(suppressed) = shared.warnings.admit() {
+                    tracing::warn!(
+                        timeout = ?shared.send_timeout,
+                        suppressed,
+                        "channel did not accept a reply in time"
+                    );
+                }
                 return false;
             }
         }

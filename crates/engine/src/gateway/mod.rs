@@ -95,6 +95,7 @@ use std::{
     time::Duration,
 };
 
+use switchyard_core::Throttle;
 use tokio::{
     runtime::Handle,
     sync::{OnceCell, Semaphore, mpsc},
@@ -120,6 +121,7 @@ pub use self::{
     shutdown::ShutdownReport,
     tcp::{TcpJsonChannel, TcpJsonChannelBuilder},
 };
+use crate::stats::WARNING_INTERVAL;
 
 /// Routes messages between channels and a handler; see the [module documentation](self).
 ///
@@ -169,6 +171,7 @@ impl Gateway {
             send_timeout: config.send_timeout,
             limits: config.limits,
             counters: Counters::default(),
+            warnings: Throttle::new(WARNING_INTERVAL),
         });
         let intake = CancellationToken::new();
         let dispatcher =
