@@ -49,7 +49,7 @@ use std::{
 };
 
 use futures::{FutureExt, future::join_all};
-use switchyard_core::{Error as CoreError, Handler, Message, redact, report};
+use switchyard_core::{Error as CoreError, Handler, Message, Throttle, redact, report};
 use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
@@ -111,7 +111,13 @@ pub struct DispatchEngine {
     dispatcher_index: HashMap<String, usize>,
     frozen: Option<Frozen>,
     blocking: TaskTracker,
+    /// Lets one per-message warning or error a second into the log, with how many were left
+    /// out; the metrics and each result's status count every one.
+    warnings: Throttle,
 }
+
+/// The shortest interval between two per-message warnings of one [`DispatchEngine`].
+const WARNING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What one dispatcher's run came to.
 enum Outcome {
@@ -135,6 +141,7 @@ impl DispatchEngine {
             dispatcher_index: HashMap::new(),
             frozen: None,
             blocking: TaskTracker::new(),
+            warnings: Throttle::new(WARNING_INTERVAL),
         }
     }
 
@@ -312,7 +319,13 @@ impl DispatchEngine {
         };
 
         let Some(category) = result.category else {
-            warn!(topic = %redact(topic), "topic has no category that the parser recognises");
+            if let Some(suppressed) = self.warnings.admit() {
+                warn!(
+                    topic = %redact(topic),
+                    suppressed,
+                    "topic has no category that the parser recognises"
+                );
+            }
             result.status = DispatchStatus::InvalidMessage;
             result.error_code = Some(ErrorCode::UnparsableTopic);
             result.error_message = Some(format!(
@@ -325,7 +338,9 @@ impl DispatchEngine {
         let chosen = self.matching(frozen, topic, category, message_type);
         info!(topic = %redact(topic), %category, dispatchers = chosen.len(), "dispatch started");
         if chosen.is_empty() {
-            warn!(topic = %redact(topic), %category, "no dispatcher matches");
+            if let Some(suppressed) = self.warnings.admit() {
+                warn!(topic = %redact(topic), %category, suppressed, "no dispatcher matches");
+            }
             result.status = DispatchStatus::NoDispatcher;
             result.error_code = Some(ErrorCode::NoDispatcher);
             result.error_message = Some(format!(
@@ -349,7 +364,14 @@ impl DispatchEngine {
                 }
                 Outcome::TimedOut => {
                     frozen.metrics.record_execution(at, true);
-                    error!(dispatcher = %id, timeout = ?self.timeout, "dispatcher timed out");
+                    if let Some(suppressed) = self.warnings.admit() {
+                        error!(
+                            dispatcher = %id,
+                            timeout = ?self.timeout,
+                            suppressed,
+                            "dispatcher timed out"
+                        );
+                    }
                     result
                         .error_code
                         .get_or_insert(ErrorCode::DispatcherTimeout);
@@ -357,7 +379,9 @@ impl DispatchEngine {
                 }
                 Outcome::Failed(code, text) => {
                     frozen.metrics.record_execution(at, true);
-                    error!(dispatcher = %id, error = %text, "dispatcher failed");
+                    if let Some(suppressed) = self.warnings.admit() {
+                        error!(dispatcher = %id, error = %text, suppressed, "dispatcher failed");
+                    }
                     only_timeouts = false;
                     result.error_code.get_or_insert(code);
                     errors.push(format!("{id}: {text}"));

@@ -2,7 +2,7 @@
 
 use std::{fmt, sync::Arc, time::Duration};
 
-use switchyard_core::{Error, Publisher};
+use switchyard_core::{Error, Publisher, Throttle};
 use tower_layer::Layer;
 
 use super::{Config, PoisonQueue};
@@ -135,6 +135,7 @@ impl PoisonQueueLayerBuilder {
                 topic: self.topic,
                 poison_if: self.poison_if,
                 publish_timeout: non_zero("publish_timeout", self.publish_timeout)?,
+                warnings: Throttle::new(Duration::from_secs(1)),
             }),
         })
     }

@@ -7,7 +7,7 @@ mod layer;
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use switchyard_core::{Error, Handler, Message, Publisher, Result};
+use switchyard_core::{Error, Handler, Message, Publisher, Result, Throttle};
 
 pub use self::layer::{PoisonQueueLayer, PoisonQueueLayerBuilder};
 use crate::middleware::{ErrorFilter, retry::RetryError, truncate};
@@ -50,23 +50,29 @@ impl<H: Handler> Handler for PoisonQueue<H> {
         match self.config.publish(message, &err).await {
             Ok(()) => {
                 metrics::counter!("switchyard_middleware_poisoned_total").increment(1);
-                tracing::warn!(
-                    topic = %self.config.topic,
-                    message_type = message.attributes().message_type().unwrap_or_default(),
-                    error = %err.report(),
-                    "message sent to the poison queue"
-                );
+                if let Some(suppressed) = self.config.warnings.admit() {
+                    tracing::warn!(
+                        topic = %self.config.topic,
+                        message_type = message.attributes().message_type().unwrap_or_default(),
+                        error = %err.report(),
+                        suppressed,
+                        "message sent to the poison queue"
+                    );
+                }
                 // Published: the caller acks the original and the pipeline moves on.
                 Ok(Vec::new())
             }
             Err(publish_err) => {
                 metrics::counter!("switchyard_middleware_poison_failures_total").increment(1);
-                tracing::error!(
-                    topic = %self.config.topic,
-                    error = %err.report(),
-                    publish_error = %publish_err.report(),
-                    "cannot publish to the poison queue; returning the handler error"
-                );
+                if let Some(suppressed) = self.config.warnings.admit() {
+                    tracing::error!(
+                        topic = %self.config.topic,
+                        error = %err.report(),
+                        publish_error = %publish_err.report(),
+                        suppressed,
+                        "cannot publish to the poison queue; returning the handler error"
+                    );
+                }
                 // Never lose the message: the caller sees the original failure and nacks or
                 // dead-letters as it would without this layer.
                 Err(err)
@@ -81,6 +87,9 @@ struct Config {
     topic: String,
     poison_if: Option<ErrorFilter>,
     publish_timeout: Duration,
+    /// One log line a second about poisoned messages, with how many were left out; the
+    /// metrics count every one.
+    warnings: Throttle,
 }
 
 impl Config {
