@@ -57,26 +57,28 @@ fn racing_threads_let_exactly_one_through_and_count_every_other() {
     const EACH: u64 = 1_000;
     let throttle = Arc::new(Throttle::new(Duration::from_secs(3600)));
     let now = Instant::now();
-    let passed: u64 = std::thread::scope(|scope| {
+    // Each thread's reports: one per event that passed, each with what it said was held back.
+    let reports: Vec<u64> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..THREADS)
             .map(|_| {
                 let throttle = &throttle;
                 scope.spawn(move || {
                     (0..EACH)
-                        .filter(|_| throttle.admit_at(now).is_some())
-                        .count() as u64
+                        .filter_map(|_| throttle.admit_at(now))
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .map(|handle| handle.join().unwrap())
-            .sum()
+            .flat_map(|handle| handle.join().unwrap())
+            .collect()
     });
-    assert_eq!(passed, 1);
-    assert_eq!(
-        throttle.admit_at(now + Duration::from_secs(3600)),
-        Some(THREADS as u64 * EACH - 1),
-        "every held-back event was counted"
-    );
+    assert_eq!(reports.len(), 1, "one passed: {reports:?}");
+    // The one that passed may report some held back by threads that lost the race to it;
+    // the rest are reported by the next one to pass. None is lost or counted twice.
+    let later = throttle
+        .admit_at(now + Duration::from_secs(3600))
+        .expect("the next interval's first passes");
+    assert_eq!(reports[0] + later, THREADS as u64 * EACH - 1);
 }
