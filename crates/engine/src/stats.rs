@@ -7,6 +7,7 @@ use std::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
 use switchyard_core::Throttle;
@@ -130,7 +131,7 @@ impl std::ops::Deref for Padded {
 }
 
 /// The shortest interval between two warnings logged about one component.
-pub(crate) const WARNING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The error count and last error of one registered component.
 #[derive(Debug)]
