@@ -20,6 +20,7 @@ use std::{
 /// use switchyard_core::Throttle;
 ///
 /// let throttle = Throttle::new(Duration::from_secs(1));
+/// assert_eq!(Throttle::DEFAULT_INTERVAL, Duration::from_secs(1));
 /// if let Some(suppressed) = throttle.admit() {
 ///     // Log it, with `suppressed`: how many were held back since the last one logged.
 ///     assert_eq!(suppressed, 0, "the first event always passes");
@@ -38,6 +39,10 @@ pub struct Throttle {
 }
 
 impl Throttle {
+    /// The interval of [`Throttle::default`]: one log line a second per source is what an
+    /// operator can read, and enough to see that something keeps happening.
+    pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
+
     /// Lets one event through per `interval`.
     pub fn new(interval: Duration) -> Self {
         Self {
@@ -75,6 +80,13 @@ impl Throttle {
             self.suppressed.fetch_add(1, Ordering::Relaxed);
             None
         }
+    }
+}
+
+impl Default for Throttle {
+    /// One event per [`DEFAULT_INTERVAL`](Self::DEFAULT_INTERVAL).
+    fn default() -> Self {
+        Self::new(Self::DEFAULT_INTERVAL)
     }
 }
 

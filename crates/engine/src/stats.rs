@@ -7,7 +7,6 @@ use std::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::Duration,
 };
 
 use switchyard_core::Throttle;
@@ -130,9 +129,6 @@ impl std::ops::Deref for Padded {
     }
 }
 
-/// The shortest interval between two warnings logged about one component.
-pub(crate) const WARNING_INTERVAL: Duration = Duration::from_secs(1);
-
 /// The error count and last error of one registered component.
 #[derive(Debug)]
 pub(crate) struct ComponentStats {
@@ -157,13 +153,14 @@ impl ComponentStats {
             name,
             errors: AtomicU64::new(0),
             last_error: Mutex::new(None),
-            warnings: Throttle::new(WARNING_INTERVAL),
+            warnings: Throttle::default(),
         }
     }
 
     /// Whether a warning about this component may be logged now: `Some` with how many were
-    /// left out since the last one, at most once per [`WARNING_INTERVAL`]. For errors that
-    /// can come once per message, such as failed publishes while a broker is down.
+    /// left out since the last one, at most once per [`Throttle::DEFAULT_INTERVAL`]. For
+    /// errors that can come once per message, such as failed publishes while a broker is
+    /// down.
     pub(crate) fn warning(&self) -> Option<u64> {
         self.warnings.admit()
     }

@@ -191,7 +191,7 @@ impl EndpointRegistry {
                 writer: Mutex::new(()),
                 permits,
                 slow_routing: AtomicU64::new(0),
-                slow_routing_warnings: Throttle::new(Duration::from_secs(1)),
+                slow_routing_warnings: Throttle::default(),
                 health_changes: watch::Sender::new(0),
                 tasks: TaskTracker::new(),
                 cancel: CancellationToken::new(),

@@ -19,7 +19,7 @@ use crate::{
         publish::{Target, topic_of},
         worker::Worker,
     },
-    stats::{Counters, WARNING_INTERVAL},
+    stats::Counters,
 };
 
 /// What runs between `start` and `stop`: the tasks, the signals that stop them, and what
@@ -160,7 +160,7 @@ pub(super) async fn wire(
         counters: counters.clone(),
         signals: signals.clone(),
         max_hops: config.max_hops,
-        no_dead_letter_warnings: Throttle::new(WARNING_INTERVAL),
+        no_dead_letter_warnings: Throttle::default(),
     });
 
     let mut routes = Vec::with_capacity(routers.len());

@@ -121,7 +121,6 @@ pub use self::{
     shutdown::ShutdownReport,
     tcp::{TcpJsonChannel, TcpJsonChannelBuilder},
 };
-use crate::stats::WARNING_INTERVAL;
 
 /// Routes messages between channels and a handler; see the [module documentation](self).
 ///
@@ -171,7 +170,7 @@ impl Gateway {
             send_timeout: config.send_timeout,
             limits: config.limits,
             counters: Counters::default(),
-            warnings: Throttle::new(WARNING_INTERVAL),
+            warnings: Throttle::default(),
         });
         let intake = CancellationToken::new();
         let dispatcher =

@@ -116,9 +116,6 @@ pub struct DispatchEngine {
     warnings: Throttle,
 }
 
-/// The shortest interval between two per-message warnings of one [`DispatchEngine`].
-const WARNING_INTERVAL: Duration = Duration::from_secs(1);
-
 /// What one dispatcher's run came to.
 enum Outcome {
     Outputs(Vec<Message>),
@@ -141,7 +138,7 @@ impl DispatchEngine {
             dispatcher_index: HashMap::new(),
             frozen: None,
             blocking: TaskTracker::new(),
-            warnings: Throttle::new(WARNING_INTERVAL),
+            warnings: Throttle::default(),
         }
     }
 

@@ -135,7 +135,7 @@ impl PoisonQueueLayerBuilder {
                 topic: self.topic,
                 poison_if: self.poison_if,
                 publish_timeout: non_zero("publish_timeout", self.publish_timeout)?,
-                warnings: Throttle::new(Duration::from_secs(1)),
+                warnings: Throttle::default(),
             }),
         })
     }
