@@ -3,9 +3,10 @@
 
 use std::time::Duration;
 
+use switchyard_routing::middleware::{ConfigError as PolicyError, breaker::CircuitPolicy};
 use tokio::sync::Semaphore;
 
-use super::{breaker::BreakerSettings, error::ConfigError};
+use super::error::ConfigError;
 
 /// How [`deliver`](super::EndpointRegistry::deliver) spreads messages over the available
 /// endpoints of the best priority tier.
@@ -65,7 +66,58 @@ pub struct EndpointConfig {
     load_balancing: LoadBalancing,
     slow_routing_threshold: Duration,
     max_endpoints: usize,
-    pub(crate) breaker: BreakerSettings,
+    breaker: BreakerSettings,
+    /// The breaker settings, validated: every endpoint's circuit follows it.
+    pub(crate) policy: CircuitPolicy,
+}
+
+/// The breaker settings as given, one per builder method.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct BreakerSettings {
+    consecutive_failures: u32,
+    failure_rate: f64,
+    window: Duration,
+    min_calls: u32,
+    cool_down: Duration,
+    trial_calls: u32,
+}
+
+impl BreakerSettings {
+    /// The settings as a circuit policy, with errors named after this builder's methods.
+    fn policy(self) -> Result<CircuitPolicy, ConfigError> {
+        CircuitPolicy::builder()
+            .consecutive_failures(self.consecutive_failures)
+            .failure_rate_over(self.failure_rate, self.window, self.min_calls)
+            .cool_down(self.cool_down)
+            .half_open_probes(self.trial_calls)
+            .build()
+            .map_err(|err| match err {
+                PolicyError::Zero { setting } => ConfigError::Zero {
+                    setting: setting_name(setting),
+                },
+                PolicyError::OutOfRange { setting, reason } => ConfigError::OutOfRange {
+                    setting: setting_name(setting),
+                    reason,
+                },
+                // Every setting is given, and none is text: unreachable, but kept total.
+                _ => ConfigError::OutOfRange {
+                    setting: "circuit breaker",
+                    reason: "is not a valid policy",
+                },
+            })
+    }
+}
+
+/// This builder's name for a setting of [`CircuitPolicy`]'s builder.
+fn setting_name(policy_setting: &'static str) -> &'static str {
+    match policy_setting {
+        "failure_ratio" => "failure_rate_threshold",
+        "window" => "failure_rate_window",
+        "min_calls" => "failure_rate_min_calls",
+        "cool_down" => "circuit_cool_down",
+        "half_open_probes" => "half_open_trial_calls",
+        other => other,
+    }
 }
 
 impl EndpointConfig {
@@ -88,6 +140,8 @@ impl EndpointConfig {
                     cool_down: Duration::from_secs(30),
                     trial_calls: 1,
                 },
+                // The same settings, as a policy; a test checks that they agree.
+                policy: CircuitPolicy::default(),
             },
         }
     }
@@ -277,14 +331,12 @@ impl EndpointConfigBuilder {
     /// [`ConfigError::OutOfRange`] for a failure rate outside `(0, 1]`, too many endpoints or
     /// more concurrent deliveries than a semaphore holds.
     pub fn build(self) -> Result<EndpointConfig, ConfigError> {
-        let config = self.config;
+        let mut config = self.config;
         let durations = [
             ("health_check_interval", config.health_check_interval),
             ("health_check_timeout", config.health_check_timeout),
             ("acquire_timeout", config.acquire_timeout),
             ("slow_routing_threshold", config.slow_routing_threshold),
-            ("failure_rate_window", config.breaker.window),
-            ("circuit_cool_down", config.breaker.cool_down),
         ];
         let counts = [
             (
@@ -292,12 +344,6 @@ impl EndpointConfigBuilder {
                 config.max_concurrent_deliveries,
             ),
             ("max_endpoints", config.max_endpoints),
-            (
-                "consecutive_failures",
-                config.breaker.consecutive_failures as usize,
-            ),
-            ("failure_rate_min_calls", config.breaker.min_calls as usize),
-            ("half_open_trial_calls", config.breaker.trial_calls as usize),
         ];
         let zero = durations
             .iter()
@@ -312,14 +358,6 @@ impl EndpointConfigBuilder {
         if let Some(setting) = zero {
             return Err(ConfigError::Zero { setting });
         }
-        let rate = config.breaker.failure_rate;
-        // Written so that NaN fails too.
-        if !(rate > 0.0 && rate <= 1.0) {
-            return Err(ConfigError::OutOfRange {
-                setting: "failure_rate_threshold",
-                reason: "must be above 0 and at most 1",
-            });
-        }
         if config.max_endpoints > EndpointConfigBuilder::MAX_ENDPOINTS {
             return Err(ConfigError::OutOfRange {
                 setting: "max_endpoints",
@@ -332,6 +370,7 @@ impl EndpointConfigBuilder {
                 reason: "must fit in a tokio semaphore",
             });
         }
+        config.policy = config.breaker.policy()?;
         Ok(config)
     }
 }

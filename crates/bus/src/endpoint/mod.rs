@@ -28,14 +28,11 @@
 //!   stopped by a `CancellationToken` on [`shutdown`](EndpointRegistry::shutdown) (awaited
 //!   with a timeout) or when the last handle is dropped. Deliveries run in the caller's
 //!   task.
-//! - **Own breaker.** `switchyard-routing` has a circuit breaker, but only as a handler
-//!   wrapper that admits a call while making it; failover needs to ask first and record the
-//!   outcome after, and this breaker opens on consecutive failures *and* on a failure rate
-//!   over a time window. It shares routing's [`CircuitState`].
-//!
-//! [`CircuitState`]: switchyard_routing::middleware::breaker::CircuitState
-
-mod breaker;
+//! - **Routing's breaker.** Each endpoint's circuit is a
+//!   [`CircuitMachine`](switchyard_routing::middleware::breaker::CircuitMachine), the state
+//!   machine behind routing's circuit-breaker middleware, asked before a call so that a
+//!   refusal fails over without calling. It opens on consecutive failures *and* on a failure
+//!   rate over a time window.
 mod config;
 mod deliver;
 mod error;

@@ -240,7 +240,7 @@ impl EndpointRegistry {
         let pattern = Pattern::parse_with_limits(&endpoint.route, table.index.limits())
             .map_err(invalid_route)?;
         let priority = endpoint.priority;
-        let state = Arc::new(EndpointState::new(endpoint, self.inner.config.breaker));
+        let state = Arc::new(EndpointState::new(endpoint, self.inner.config.policy));
         let mut builder = table.index.to_builder();
         let entry = builder
             .insert_pattern(pattern, priority, state.clone())

@@ -10,12 +10,13 @@ use std::{
 };
 
 use switchyard_core::{Handler, Message};
-use switchyard_routing::middleware::breaker::CircuitState;
+use switchyard_routing::middleware::breaker::{
+    self, CallOutcome, CircuitMachine, CircuitPolicy, CircuitState, Ticket,
+};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::{
-    breaker::{Breaker, BreakerSettings, Outcome, Ticket},
     error::{EndpointError, EndpointRefusal, Refusal},
     health::HealthCheck,
     lock,
@@ -34,7 +35,7 @@ pub(crate) struct EndpointState {
     /// Set by `deregister`: a delivery that found the endpoint in an older table passes it
     /// over.
     removed: AtomicBool,
-    breaker: Mutex<Breaker>,
+    breaker: Mutex<CircuitMachine>,
     in_flight: AtomicUsize,
     /// The round-robin turn of the tier that this endpoint leads (is first of).
     turn: AtomicUsize,
@@ -49,7 +50,7 @@ pub(crate) struct EndpointState {
 }
 
 impl EndpointState {
-    pub(crate) fn new(endpoint: Endpoint, settings: BreakerSettings) -> Self {
+    pub(crate) fn new(endpoint: Endpoint, policy: CircuitPolicy) -> Self {
         let id: Arc<str> = endpoint.id.into();
         let calls = |outcome: &'static str| {
             metrics::counter!(
@@ -84,7 +85,7 @@ impl EndpointState {
             // Healthy until a check says otherwise, so that an endpoint serves at once.
             healthy: AtomicBool::new(true),
             removed: AtomicBool::new(false),
-            breaker: Mutex::new(Breaker::new(settings)),
+            breaker: Mutex::new(CircuitMachine::new(policy)),
             in_flight: AtomicUsize::new(0),
             turn: AtomicUsize::new(0),
             deliveries: AtomicU64::new(0),
@@ -127,7 +128,11 @@ impl EndpointState {
     /// Lets a delivery call this endpoint now, or says why not. Counts a refusal.
     pub(crate) fn try_admit(self: &Arc<Self>, now: Instant) -> Result<Admission, Refusal> {
         let admitted = if self.healthy.load(Ordering::Acquire) {
-            self.breaker_step(|breaker| breaker.try_admit(now))
+            self.breaker_step(|breaker| breaker.admit(now))
+                .map_err(|refusal| match refusal {
+                    breaker::Refusal::Open { retry_after } => Refusal::CircuitOpen { retry_after },
+                    _ => Refusal::CircuitHalfOpen,
+                })
         } else {
             Err(Refusal::Unhealthy)
         };
@@ -170,13 +175,13 @@ impl EndpointState {
         }
     }
 
-    fn record(&self, ticket: Ticket, outcome: Outcome) {
+    fn record(&self, ticket: Ticket, outcome: CallOutcome) {
         let now = Instant::now();
         self.breaker_step(|breaker| breaker.record(ticket, outcome, now));
     }
 
     /// Runs `step` on the breaker under its lock, and reports a change of state.
-    fn breaker_step<T>(&self, step: impl FnOnce(&mut Breaker) -> T) -> T {
+    fn breaker_step<T>(&self, step: impl FnOnce(&mut CircuitMachine) -> T) -> T {
         let (from, to, out) = {
             let mut breaker = lock(&self.breaker);
             let from = breaker.stored_state();
@@ -232,12 +237,12 @@ impl Admission {
             Ok(_) => {
                 endpoint.deliveries.fetch_add(1, Ordering::Relaxed);
                 endpoint.succeeded_total.increment(1);
-                Outcome::Success
+                CallOutcome::Success
             }
             Err(_) => {
                 endpoint.failures.fetch_add(1, Ordering::Relaxed);
                 endpoint.failed_total.increment(1);
-                Outcome::Failure
+                CallOutcome::Failure
             }
         };
         if let Some(ticket) = self.ticket.take() {
@@ -256,9 +261,9 @@ impl Drop for Admission {
         if let Some(ticket) = self.ticket.take() {
             // A handler that panicked failed; a delivery dropped before its end did neither.
             let outcome = if std::thread::panicking() {
-                Outcome::Failure
+                CallOutcome::Failure
             } else {
-                Outcome::Abandoned
+                CallOutcome::Abandoned
             };
             self.endpoint.record(ticket, outcome);
         }

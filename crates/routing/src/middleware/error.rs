@@ -30,6 +30,13 @@ pub enum ConfigError {
         reason: &'static str,
     },
 
+    /// A setting that has no default was not given.
+    #[error("`{setting}` must be set")]
+    Missing {
+        /// The setting, as its builder method is named.
+        setting: &'static str,
+    },
+
     /// A text setting that must say something is empty.
     #[error("`{setting}` must not be empty")]
     Empty {

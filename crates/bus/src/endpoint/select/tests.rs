@@ -5,12 +5,12 @@ use switchyard_core::{Message, handler_fn};
 use switchyard_routing::pattern::PatternIndex;
 
 use super::*;
-use crate::endpoint::{
-    breaker::BreakerSettings, config::EndpointConfig, error::Refusal, spec::Endpoint,
-};
+use switchyard_routing::middleware::breaker::CircuitPolicy;
 
-fn settings() -> BreakerSettings {
-    EndpointConfig::default().breaker
+use crate::endpoint::{error::Refusal, spec::Endpoint};
+
+fn settings() -> CircuitPolicy {
+    CircuitPolicy::default()
 }
 
 /// An index of endpoints that all serve `t`, with these priorities and health.

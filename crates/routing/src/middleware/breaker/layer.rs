@@ -5,11 +5,8 @@ use std::{fmt, sync::Arc, time::Duration};
 use switchyard_core::Error;
 use tower_layer::Layer;
 
-use super::{
-    CircuitBreaker, CircuitState, Shared,
-    state::{Machine, Settings, Trip},
-};
-use crate::middleware::{ConfigError, ErrorFilter, error::non_zero};
+use super::{CircuitBreaker, CircuitMachine, CircuitPolicy, CircuitState, Shared};
+use crate::middleware::{ConfigError, ErrorFilter};
 
 /// Wraps handlers in a [`CircuitBreaker`].
 ///
@@ -100,6 +97,13 @@ impl<H> Layer<H> for CircuitBreakerLayer {
     }
 }
 
+/// The layer's one trip rule: either the failure run or the ratio, whichever was set last.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Trip {
+    Consecutive(u32),
+    Ratio { ratio: f64, window: u32 },
+}
+
 /// Builds a [`CircuitBreakerLayer`]; created by [`CircuitBreakerLayer::builder`].
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct CircuitBreakerLayerBuilder {
@@ -112,7 +116,7 @@ pub struct CircuitBreakerLayerBuilder {
 
 impl CircuitBreakerLayerBuilder {
     /// The largest [`failure_ratio`](Self::failure_ratio) window, in calls.
-    pub const MAX_WINDOW: u32 = 100_000;
+    pub const MAX_WINDOW: u32 = CircuitPolicy::MAX_WINDOW_CALLS;
 
     /// The name in logs, errors and the `breaker` metrics label. It comes from your code,
     /// not from messages; keep it short and fixed. Must not be empty.
@@ -164,39 +168,17 @@ impl CircuitBreakerLayerBuilder {
         if self.name.is_empty() {
             return Err(ConfigError::Empty { setting: "name" });
         }
-        let trip = match self.trip {
-            Trip::Consecutive(failures) => {
-                Trip::Consecutive(non_zero("consecutive_failures", failures)?)
-            }
-            Trip::Ratio { ratio, window } => {
-                if !(ratio > 0.0 && ratio <= 1.0) {
-                    return Err(ConfigError::OutOfRange {
-                        setting: "failure_ratio",
-                        reason: "must be above 0 and at most 1",
-                    });
-                }
-                // The breaker remembers one outcome per call of the window: bound it.
-                if window > CircuitBreakerLayerBuilder::MAX_WINDOW {
-                    return Err(ConfigError::OutOfRange {
-                        setting: "window",
-                        reason: "must be at most 100000 calls",
-                    });
-                }
-                Trip::Ratio {
-                    ratio,
-                    window: non_zero("window", window)?,
-                }
-            }
-        };
-        let settings = Settings {
-            trip,
-            cool_down: non_zero("cool_down", self.cool_down)?,
-            probes: non_zero("half_open_probes", self.probes)?,
-        };
+        let policy = match self.trip {
+            Trip::Consecutive(failures) => CircuitPolicy::builder().consecutive_failures(failures),
+            Trip::Ratio { ratio, window } => CircuitPolicy::builder().failure_ratio(ratio, window),
+        }
+        .cool_down(self.cool_down)
+        .half_open_probes(self.probes)
+        .build()?;
         Ok(CircuitBreakerLayer {
             shared: Arc::new(Shared::new(
                 self.name,
-                Machine::new(settings),
+                CircuitMachine::new(policy),
                 self.failure_if,
             )),
         })

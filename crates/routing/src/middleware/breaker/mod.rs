@@ -1,10 +1,17 @@
 //! Circuit breaker: after repeated failures, stop calling the handler for a cool-down and
 //! fail fast with a transient [`CircuitOpenError`]; then let a few probe calls decide
 //! whether it has recovered.
+//!
+//! [`CircuitBreakerLayer`] wraps handlers. Its rules live in [`CircuitMachine`], a pure
+//! state machine that is public too, for callers that must ask before they call: the bus's
+//! endpoint registry asks it to fail over to another endpoint without calling this one.
 
 mod error;
 mod layer;
+mod machine;
+mod policy;
 mod state;
+mod window;
 
 use std::sync::{
     Arc, Mutex,
@@ -15,10 +22,11 @@ use async_trait::async_trait;
 use switchyard_core::{Error, Handler, Message, Result};
 use tokio::time::Instant;
 
-use self::state::{Machine, Outcome, Refusal, Ticket};
 pub use self::{
     error::CircuitOpenError,
     layer::{CircuitBreakerLayer, CircuitBreakerLayerBuilder},
+    machine::{CallOutcome, CircuitMachine, Refusal, Ticket},
+    policy::{CircuitPolicy, CircuitPolicyBuilder},
     state::CircuitState,
 };
 use crate::middleware::{ErrorFilter, lock};
@@ -52,9 +60,9 @@ impl<H: Handler> Handler for CircuitBreaker<H> {
         };
         let result = self.inner.handle(message).await;
         call.finish(match &result {
-            Err(err) if self.shared.is_failure(err) => Outcome::Failure,
+            Err(err) if self.shared.is_failure(err) => CallOutcome::Failure,
             // An error the breaker does not count means the handler did answer.
-            _ => Outcome::Success,
+            _ => CallOutcome::Success,
         });
         result
     }
@@ -63,13 +71,13 @@ impl<H: Handler> Handler for CircuitBreaker<H> {
 /// The breaker, shared by every handler that one layer wraps.
 pub(super) struct Shared {
     name: String,
-    machine: Mutex<Machine>,
+    machine: Mutex<CircuitMachine>,
     failure_if: Option<ErrorFilter>,
     rejected: AtomicU64,
 }
 
 impl Shared {
-    fn new(name: String, machine: Machine, failure_if: Option<ErrorFilter>) -> Self {
+    fn new(name: String, machine: CircuitMachine, failure_if: Option<ErrorFilter>) -> Self {
         metrics::gauge!("switchyard_middleware_circuit_state", "breaker" => name.clone())
             .set(CircuitState::Closed.gauge());
         Self {
@@ -107,12 +115,12 @@ impl Shared {
         })
     }
 
-    fn record(&self, ticket: Ticket, outcome: Outcome) {
+    fn record(&self, ticket: Ticket, outcome: CallOutcome) {
         self.transition(|machine, now| machine.record(ticket, outcome, now));
     }
 
     /// Runs `step` on the machine under the lock, and reports a change of state.
-    fn transition<T>(&self, step: impl FnOnce(&mut Machine, Instant) -> T) -> T {
+    fn transition<T>(&self, step: impl FnOnce(&mut CircuitMachine, Instant) -> T) -> T {
         let (from, to, out) = {
             let mut machine = lock(&self.machine);
             let from = machine.stored_state();
@@ -147,7 +155,7 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
-    fn finish(mut self, outcome: Outcome) {
+    fn finish(mut self, outcome: CallOutcome) {
         if let Some(ticket) = self.ticket.take() {
             self.shared.record(ticket, outcome);
         }
@@ -158,9 +166,9 @@ impl Drop for Call<'_> {
     fn drop(&mut self) {
         if let Some(ticket) = self.ticket.take() {
             let outcome = if std::thread::panicking() {
-                Outcome::Failure
+                CallOutcome::Failure
             } else {
-                Outcome::Abandoned
+                CallOutcome::Abandoned
             };
             self.shared.record(ticket, outcome);
         }

@@ -1,14 +1,59 @@
-//! The breaker's sliding window: how many calls ended, and how many of them failed, within
-//! the last `span` of time.
+//! The failure-rate windows of a [`CircuitMachine`](super::CircuitMachine): the outcomes of
+//! the last N calls, or the calls that ended within the last span of time.
 
 use std::{collections::VecDeque, time::Duration};
 
 use tokio::time::Instant;
 
-/// How many buckets a window is cut into. The window slides by one bucket at a time, so an
-/// outcome is forgotten between `span - span / BUCKETS` and `span` after it was recorded;
-/// memory is bounded by the bucket count, whatever the call rate.
+/// How many buckets a time window is cut into. The window slides by one bucket at a time,
+/// so an outcome is forgotten between `span - span / BUCKETS` and `span` after it was
+/// recorded; memory is bounded by the bucket count, whatever the call rate.
 const BUCKETS: u32 = 10;
+
+/// The outcomes of the last `size` calls, oldest first.
+#[derive(Debug)]
+pub(super) struct RecentCalls {
+    size: u32,
+    outcomes: VecDeque<bool>,
+    failures: u32,
+}
+
+impl RecentCalls {
+    /// `size` is bounded by the policy's builder, so the deque is too.
+    pub(super) fn new(size: u32) -> Self {
+        Self {
+            size,
+            outcomes: VecDeque::new(),
+            failures: 0,
+        }
+    }
+
+    pub(super) fn record(&mut self, failed: bool) {
+        if self.outcomes.len() >= self.size as usize
+            && let Some(true) = self.outcomes.pop_front()
+        {
+            self.failures -= 1;
+        }
+        self.outcomes.push_back(failed);
+        self.failures += u32::from(failed);
+    }
+
+    /// How many calls it remembers at most.
+    pub(super) fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// The calls remembered (at most `size`) and how many of them failed.
+    pub(super) fn totals(&self) -> (u32, u32) {
+        // At most `size`, a `u32`.
+        (self.outcomes.len() as u32, self.failures)
+    }
+
+    pub(super) fn clear(&mut self) {
+        self.outcomes.clear();
+        self.failures = 0;
+    }
+}
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {

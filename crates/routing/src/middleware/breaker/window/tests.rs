@@ -1,10 +1,24 @@
-//! The sliding window against a list of every outcome with its time.
+//! The windows: the last calls, and the sliding span of time against a list of every
+//! outcome with its time.
 
 use proptest::prelude::*;
 
 use super::*;
 
 const SPAN: Duration = Duration::from_millis(1000);
+
+#[test]
+fn recent_calls_keep_the_last_outcomes_only() {
+    let mut recent = RecentCalls::new(3);
+    for failed in [true, true, false] {
+        recent.record(failed);
+    }
+    assert_eq!(recent.totals(), (3, 2));
+    recent.record(false);
+    assert_eq!(recent.totals(), (3, 1), "the oldest failure left");
+    recent.clear();
+    assert_eq!(recent.totals(), (0, 0));
+}
 
 #[test]
 fn counts_within_the_span_and_forgets_after_it() {

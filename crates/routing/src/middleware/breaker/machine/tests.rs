@@ -1,37 +1,45 @@
-//! The state machine through every transition, as scripts of steps and expected states.
+//! The state machine through every transition, as scripts of steps and expected states,
+//! with each trip rule and the two combined.
 
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{CircuitState, Machine, Outcome, Refusal, Settings, Ticket, Trip};
+use super::{CallOutcome, CircuitMachine, CircuitPolicy, CircuitState, Refusal, Ticket};
+use crate::middleware::breaker::CircuitPolicyBuilder;
 
 /// One step of a script.
 #[derive(Debug, Clone, Copy)]
 enum Step {
     /// A call is admitted and ends with this outcome at once.
-    Call(Outcome),
+    Call(CallOutcome),
     /// A call is refused.
     Refused,
     /// The clock moves on, in seconds.
     Advance(u64),
 }
 
+use CallOutcome::{Abandoned, Failure, Success};
 use CircuitState::{Closed, HalfOpen, Open};
-use Outcome::{Abandoned, Failure, Success};
 use Step::{Advance, Call, Refused};
 
-fn settings(trip: Trip, probes: u32) -> Settings {
-    Settings {
-        trip,
-        cool_down: Duration::from_secs(10),
-        probes,
-    }
+const COOL_DOWN: Duration = Duration::from_secs(10);
+
+/// A policy with a cool-down of [`COOL_DOWN`] and `probes` trial calls.
+fn policy(rule: CircuitPolicyBuilder, probes: u32) -> CircuitPolicy {
+    rule.cool_down(COOL_DOWN)
+        .half_open_probes(probes)
+        .build()
+        .expect("a valid policy")
+}
+
+fn consecutive(failures: u32) -> CircuitPolicyBuilder {
+    CircuitPolicy::builder().consecutive_failures(failures)
 }
 
 /// Runs `script`; after each step the state a caller would see must be the expected one.
-fn check(settings: Settings, script: &[(Step, CircuitState)]) {
-    let mut machine = Machine::new(settings);
+fn check(policy: CircuitPolicy, script: &[(Step, CircuitState)]) {
+    let mut machine = CircuitMachine::new(policy);
     let mut now = Instant::now();
     for (index, &(step, expected)) in script.iter().enumerate() {
         match step {
@@ -53,7 +61,7 @@ fn check(settings: Settings, script: &[(Step, CircuitState)]) {
 #[test]
 fn consecutive_failures_open_then_a_probe_closes() {
     check(
-        settings(Trip::Consecutive(3), 1),
+        policy(consecutive(3), 1),
         &[
             (Call(Failure), Closed),
             (Call(Failure), Closed),
@@ -74,7 +82,7 @@ fn consecutive_failures_open_then_a_probe_closes() {
 #[test]
 fn a_failed_probe_reopens_for_a_full_cool_down() {
     check(
-        settings(Trip::Consecutive(1), 1),
+        policy(consecutive(1), 1),
         &[
             (Call(Failure), Open),
             (Advance(10), HalfOpen),
@@ -90,7 +98,7 @@ fn a_failed_probe_reopens_for_a_full_cool_down() {
 #[test]
 fn half_open_needs_every_probe_to_succeed() {
     check(
-        settings(Trip::Consecutive(1), 2),
+        policy(consecutive(1), 2),
         &[
             (Call(Failure), Open),
             (Advance(10), HalfOpen),
@@ -106,12 +114,8 @@ fn half_open_needs_every_probe_to_succeed() {
 
 #[test]
 fn failure_ratio_is_judged_over_a_full_window() {
-    let ratio = Trip::Ratio {
-        ratio: 0.5,
-        window: 4,
-    };
     check(
-        settings(ratio, 1),
+        policy(CircuitPolicy::builder().failure_ratio(0.5, 4), 1),
         &[
             (Call(Failure), Closed),
             (Call(Failure), Closed),
@@ -131,7 +135,7 @@ fn failure_ratio_is_judged_over_a_full_window() {
 
 #[test]
 fn probes_are_limited_and_a_cancelled_probe_gives_its_slot_back() {
-    let mut machine = Machine::new(settings(Trip::Consecutive(1), 1));
+    let mut machine = CircuitMachine::new(policy(consecutive(1), 1));
     let now = Instant::now();
     let first = machine.admit(now).unwrap();
     machine.record(first, Failure, now);
@@ -149,7 +153,7 @@ fn probes_are_limited_and_a_cancelled_probe_gives_its_slot_back() {
 
 #[test]
 fn outcomes_from_an_older_state_are_ignored() {
-    let mut machine = Machine::new(settings(Trip::Consecutive(1), 1));
+    let mut machine = CircuitMachine::new(policy(consecutive(1), 1));
     let now = Instant::now();
     let slow: Ticket = machine.admit(now).unwrap();
     let fast = machine.admit(now).unwrap();
@@ -162,7 +166,7 @@ fn outcomes_from_an_older_state_are_ignored() {
 
 #[test]
 fn open_reports_how_long_until_probing() {
-    let mut machine = Machine::new(settings(Trip::Consecutive(1), 1));
+    let mut machine = CircuitMachine::new(policy(consecutive(1), 1));
     let now = Instant::now();
     let ticket = machine.admit(now).unwrap();
     machine.record(ticket, Failure, now);
@@ -170,6 +174,92 @@ fn open_reports_how_long_until_probing() {
         machine.admit(now + Duration::from_secs(4)).unwrap_err(),
         Refusal::Open {
             retry_after: Duration::from_secs(6)
+        }
+    );
+}
+
+/// The bus's rules: 3 failures in a row, or half of at least 6 calls within a minute.
+fn both_rules(probes: u32) -> CircuitPolicy {
+    policy(
+        consecutive(3).failure_rate_over(0.5, Duration::from_secs(60), 6),
+        probes,
+    )
+}
+
+#[test]
+fn either_rule_opens_a_circuit_that_has_both() {
+    check(
+        both_rules(1),
+        &[
+            (Call(Failure), Closed),
+            (Call(Failure), Closed),
+            (Call(Success), Closed), // resets the run, not the rate
+            (Call(Failure), Closed),
+            (Call(Success), Closed),
+            (Call(Success), Closed), // 3 of 6 failed, but a success does not open it
+            (Call(Failure), Open),   // 4 of 7, judged after a failure
+            (Advance(10), HalfOpen),
+            (Call(Success), Closed), // the rate starts again from nothing
+            (Call(Failure), Closed),
+            (Call(Failure), Closed),
+            (Call(Failure), Open), // 3 in a row, though only 4 calls were made
+        ],
+    );
+}
+
+#[test]
+fn the_failure_rate_needs_its_minimum_of_calls() {
+    check(
+        both_rules(1),
+        &[
+            (Call(Success), Closed),
+            (Call(Failure), Closed),
+            (Call(Success), Closed),
+            (Call(Failure), Closed),
+            (Call(Success), Closed), // 2 of 5: under min_calls anyway
+            (Call(Failure), Open),   // 3 of 6
+        ],
+    );
+}
+
+#[test]
+fn the_failure_rate_forgets_calls_older_than_its_window() {
+    check(
+        both_rules(1),
+        &[
+            (Call(Failure), Closed),
+            (Call(Success), Closed),
+            (Call(Failure), Closed),
+            (Call(Success), Closed),
+            (Call(Failure), Closed),
+            (Call(Success), Closed), // 3 of 6, with a success last
+            (Advance(60), Closed),
+            // Had the window kept them, 4 of 7 would have failed.
+            (Call(Failure), Closed),
+        ],
+    );
+}
+
+#[test]
+fn a_failed_trial_discards_the_other_trials_outcomes() {
+    let mut machine = CircuitMachine::new(both_rules(2));
+    let start = Instant::now();
+    for _ in 0..3 {
+        let ticket = machine.admit(start).unwrap();
+        machine.record(ticket, Failure, start);
+    }
+    let later = start + COOL_DOWN;
+    let first = machine.admit(later).unwrap();
+    let second = machine.admit(later).unwrap();
+    machine.record(first, Failure, later);
+    assert_eq!(machine.state(later), Open);
+    // The other trial's success belongs to the half-open phase that just ended.
+    machine.record(second, Success, later);
+    assert_eq!(machine.stored_state(), Open);
+    assert_eq!(
+        machine.admit(later).unwrap_err(),
+        Refusal::Open {
+            retry_after: COOL_DOWN
         }
     );
 }
