@@ -26,14 +26,11 @@
     reason = "a benchmark reports its own measurements on stderr"
 )]
 
-use std::{
-    path::{Path, PathBuf},
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
 use criterion::Criterion;
 use futures::{StreamExt, future::join_all};
-use switchyard_benches::quantile;
+use switchyard_benches::{quantile, row, write_figures};
 use switchyard_bus::pubsub::{
     MemoryPubSub, PubSubConfig, SlowConsumerPolicy, SubscribeOptions, Subscription,
 };
@@ -334,7 +331,6 @@ fn publish_10k_patterns(c: &mut Criterion) {
 
 /// Writes the G2 row: the bus against the faster of its two baselines.
 fn write_g2(measured: &Fanout) {
-    let group = "G2.bus_fanout4";
     let (baseline, label) = if measured.broadcast <= measured.mpsc4 {
         (
             measured.broadcast,
@@ -346,42 +342,15 @@ fn write_g2(measured: &Fanout) {
             "4 tokio mpsc channels (the faster of broadcast and 4x mpsc), interleaved rounds",
         )
     };
-    let ratio = measured.bus / baseline;
-    let rows = serde_json::json!([{
-        "id": group,
-        "value": measured.bus,
-        "unit": "ns",
-        "baseline": label,
-        "baseline_value": baseline,
-        "ratio": ratio,
-        "goal": format!("ratio <= {G2_MAX_RATIO:.2}"),
-        "met": ratio <= G2_MAX_RATIO,
-    }]);
-    let dir = target_dir().join("perf").join("figures");
-    let path = dir.join("G2.json");
-    let written = std::fs::create_dir_all(&dir).and_then(|()| {
-        std::fs::write(
-            &path,
-            serde_json::to_string_pretty(&rows).expect("rows serialize"),
-        )
-    });
-    match written {
-        Ok(()) => eprintln!("G2: wrote {}", path.display()),
-        Err(error) => eprintln!("G2: cannot write {}: {error}", path.display()),
-    }
-}
-
-/// The target directory: `CARGO_TARGET_DIR` if set (relative to the workspace, as cargo
-/// reads it), else the workspace's `target`.
-fn target_dir() -> PathBuf {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap_or(Path::new(".."));
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) if Path::new(&dir).is_absolute() => PathBuf::from(dir),
-        Some(dir) => workspace.join(dir),
-        None => workspace.join("target"),
-    }
+    let g2 = row(
+        "G2.bus_fanout4",
+        measured.bus,
+        "ns",
+        label,
+        baseline,
+        G2_MAX_RATIO,
+    );
+    write_figures("G2", &[g2]);
 }
 
 fn main() {

@@ -54,7 +54,8 @@ pub fn row(
     max_ratio: f64,
 ) -> Value {
     let ratio = value / baseline_value;
-    let goal = format!("ratio <= {max_ratio}");
+    // Two decimals at most, so that a goal of 1 / 0.6 reads 1.67.
+    let goal = format!("ratio <= {}", (max_ratio * 100.0).round() / 100.0);
     figure(
         id,
         (value, unit),
