@@ -168,12 +168,14 @@ impl Eq for List {}
 /// The list, to change, with room for `extra` more entries.
 ///
 /// A shared list is copied first: the copy shares every name and value with the original
-/// (refcount bumps, no allocation per attribute). A copy made to add an entry has room for
-/// [`COPY_SLACK`] of them, since such a copy usually gains a few (a kind, a correlation id, a
-/// reply-to) one after the other; one made to replace or remove has none to spare.
+/// (refcount bumps, no allocation per attribute). Every copy has room for [`COPY_SLACK`]
+/// more entries: a copy made to add one usually gains a few (a kind, a correlation id, a
+/// reply-to) one after the other, and a copy made to change a value (a handler setting its
+/// output's type) is often given a new entry next (the engine's hop count), which would
+/// otherwise grow the vector at once.
 pub(super) fn make_mut(map: &mut Arc<List>, extra: usize) -> &mut List {
     if Arc::get_mut(map).is_none() {
-        let room = if extra > 0 { extra.max(COPY_SLACK) } else { 0 };
+        let room = extra.max(COPY_SLACK);
         let mut entries = Vec::with_capacity(map.entries.len() + room);
         entries.extend(map.entries.iter().cloned());
         *map = Arc::new(List {

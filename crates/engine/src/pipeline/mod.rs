@@ -40,7 +40,7 @@ pub(crate) mod publish;
 pub(crate) mod signal;
 pub(crate) mod worker;
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use switchyard_core::{Message, Throttle};
 use switchyard_routing::fan::{
@@ -48,7 +48,7 @@ use switchyard_routing::fan::{
 };
 
 use crate::{
-    EngineObserver,
+    EngineBuilder, EngineObserver,
     error::truncate,
     reason::{ERROR_ATTRIBUTE, HOP_LIMIT, HOPS_ATTRIBUTE, LOOP_OVERFLOW, MAX_ERROR_LEN},
     stats::Counters,
@@ -135,7 +135,7 @@ impl Pipeline {
         let hops = hops.saturating_add(1);
         if let Err(err) = message
             .attributes_mut()
-            .insert(HOPS_ATTRIBUTE, hops.to_string())
+            .insert_shared(HOPS_ATTRIBUTE, hop_count(hops))
         {
             // A valid constant name with a free-text value: this cannot fail. The limit is
             // enforced here, on the count passed along, not on the attribute.
@@ -218,3 +218,20 @@ impl Pipeline {
         self.dead_letter(message, reason).await;
     }
 }
+
+/// The text of hop count `hops`, shared for the counts that the default limit allows, so
+/// that a loop hop does not allocate it.
+fn hop_count(hops: u32) -> Arc<str> {
+    static SMALL: LazyLock<Vec<Arc<str>>> = LazyLock::new(|| {
+        (0..=EngineBuilder::DEFAULT_MAX_HOPS + 1)
+            .map(|hops| Arc::from(hops.to_string()))
+            .collect()
+    });
+    match SMALL.get(hops as usize) {
+        Some(shared) => Arc::clone(shared),
+        None => Arc::from(hops.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
