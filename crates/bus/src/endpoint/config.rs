@@ -99,10 +99,11 @@ impl BreakerSettings {
                     setting: setting_name(setting),
                     reason,
                 },
-                // Every setting is given, and none is text: unreachable, but kept total.
+                // Every setting is given, so no other error can come; should a new one
+                // appear, it is reported against the setting that the policy starts from.
                 _ => ConfigError::OutOfRange {
-                    setting: "circuit breaker",
-                    reason: "is not a valid policy",
+                    setting: "consecutive_failures",
+                    reason: "is not part of a valid circuit policy",
                 },
             })
     }
@@ -111,7 +112,7 @@ impl BreakerSettings {
 /// This builder's name for a setting of [`CircuitPolicy`]'s builder.
 fn setting_name(policy_setting: &'static str) -> &'static str {
     match policy_setting {
-        "failure_ratio" => "failure_rate_threshold",
+        "failure_rate_over" => "failure_rate_threshold",
         "window" => "failure_rate_window",
         "min_calls" => "failure_rate_min_calls",
         "cool_down" => "circuit_cool_down",
@@ -296,7 +297,8 @@ impl EndpointConfigBuilder {
         self
     }
 
-    /// The span of time over which the failure rate is measured. Must not be zero.
+    /// The span of time over which the failure rate is measured. Must not be zero nor above
+    /// a year.
     pub fn failure_rate_window(mut self, window: Duration) -> Self {
         self.config.breaker.window = window;
         self
@@ -310,7 +312,7 @@ impl EndpointConfigBuilder {
     }
 
     /// How long an open circuit refuses calls before it lets trial calls through. Must not
-    /// be zero.
+    /// be zero nor above a year.
     pub fn circuit_cool_down(mut self, cool_down: Duration) -> Self {
         self.config.breaker.cool_down = cool_down;
         self
@@ -328,8 +330,9 @@ impl EndpointConfigBuilder {
     /// # Errors
     ///
     /// [`ConfigError::Zero`] for a zero interval, timeout, threshold, limit or count, and
-    /// [`ConfigError::OutOfRange`] for a failure rate outside `(0, 1]`, too many endpoints or
-    /// more concurrent deliveries than a semaphore holds.
+    /// [`ConfigError::OutOfRange`] for a failure rate outside `(0, 1]`, a failure-rate window
+    /// or cool-down above a year, too many endpoints or more concurrent deliveries than a
+    /// semaphore holds.
     pub fn build(self) -> Result<EndpointConfig, ConfigError> {
         let mut config = self.config;
         let durations = [

@@ -30,11 +30,11 @@ pub enum ConfigError {
         reason: &'static str,
     },
 
-    /// A setting that has no default was not given.
-    #[error("`{setting}` must be set")]
-    Missing {
-        /// The setting, as its builder method is named.
-        setting: &'static str,
+    /// None of several settings, one of which is needed, was given.
+    #[error("one of {settings} must be set")]
+    MissingOneOf {
+        /// The settings, as their builder methods are named.
+        settings: &'static str,
     },
 
     /// A text setting that must say something is empty.

@@ -19,6 +19,7 @@ fn out_of_range(setting: &'static str) -> Result<(), ConfigError> {
         reason: match setting {
             "failure_rate_threshold" => "must be above 0 and at most 1",
             "max_endpoints" => "must be at most 1048576",
+            "failure_rate_window" | "circuit_cool_down" => "must be at most a year",
             _ => "must fit in a tokio semaphore",
         },
     })
@@ -107,6 +108,14 @@ fn settings_are_validated_on_build() {
             out_of_range("max_concurrent_deliveries"),
         ),
         (|b| b.consecutive_failures(u32::MAX), Ok(())),
+        (
+            |b| b.failure_rate_window(Duration::from_secs(366 * 24 * 60 * 60)),
+            out_of_range("failure_rate_window"),
+        ),
+        (
+            |b| b.circuit_cool_down(Duration::from_secs(366 * 24 * 60 * 60)),
+            out_of_range("circuit_cool_down"),
+        ),
         (|b| b.load_balancing(LoadBalancing::LeastInFlight), Ok(())),
         (
             |b| b.slow_routing_threshold(Duration::from_nanos(1)),

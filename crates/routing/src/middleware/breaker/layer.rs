@@ -140,7 +140,8 @@ impl CircuitBreakerLayerBuilder {
         self
     }
 
-    /// How long the circuit stays open before probing. Must not be zero.
+    /// How long the circuit stays open before probing. Must not be zero nor above
+    /// [`CircuitPolicy::MAX_DURATION`] (a year).
     pub fn cool_down(mut self, cool_down: Duration) -> Self {
         self.cool_down = cool_down;
         self

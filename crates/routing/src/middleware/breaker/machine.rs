@@ -6,7 +6,10 @@
 //! It is pure: the caller passes the current [`Instant`] (tokio's, so that a paused clock
 //! drives the cool-down and the time window in tests) and holds it behind its own lock.
 
-use std::time::Duration;
+use std::{
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use tokio::time::Instant;
 
@@ -17,10 +20,20 @@ use super::{
 };
 
 /// The proof that a call was admitted, handed back with its outcome to
-/// [`CircuitMachine::record`].
+/// [`CircuitMachine::record`] of the machine that issued it (a ticket of another machine is
+/// ignored there).
+///
+/// # Correctness
+///
+/// Every ticket must reach `record`, with [`CallOutcome::Abandoned`] for a call that was
+/// cancelled: a half-open circuit counts its trial calls by their tickets, and one that is
+/// never recorded keeps its trial slot for good. A caller whose call can be cancelled holds
+/// the ticket in a guard whose `Drop` records `Abandoned`, as the circuit-breaker
+/// middleware does.
 #[derive(Debug)]
 #[must_use = "an admitted call's outcome must be recorded, or a trial slot stays taken"]
 pub struct Ticket {
+    machine: u64,
     generation: u64,
 }
 
@@ -106,6 +119,8 @@ enum Rate {
 /// ```
 #[derive(Debug)]
 pub struct CircuitMachine {
+    /// Unique in the process, so that a ticket of another machine is told apart.
+    id: u64,
     policy: CircuitPolicy,
     phase: Phase,
     /// Bumped on every transition. Outcomes of calls admitted under an older generation are
@@ -133,7 +148,9 @@ impl CircuitMachine {
                 window: FailureWindow::new(span),
             },
         });
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             policy,
             phase: Phase::Closed,
             generation: 0,
@@ -143,8 +160,8 @@ impl CircuitMachine {
     }
 
     /// The policy it follows.
-    pub fn policy(&self) -> &CircuitPolicy {
-        &self.policy
+    pub fn policy(&self) -> CircuitPolicy {
+        self.policy
     }
 
     /// The state as stored, without looking at the clock: an open circuit whose cool-down
@@ -166,7 +183,8 @@ impl CircuitMachine {
         }
     }
 
-    /// Admits a call at `now`, or says why not.
+    /// Admits a call at `now`, or says why not. The ticket must be handed back to
+    /// [`record`](Self::record) (see [`Ticket`]).
     ///
     /// # Errors
     ///
@@ -193,13 +211,15 @@ impl CircuitMachine {
             Phase::HalfOpen { .. } | Phase::Open { .. } => return Err(Refusal::ProbesTaken),
         }
         Ok(Ticket {
+            machine: self.id,
             generation: self.generation,
         })
     }
 
-    /// Records how an admitted call ended, at `now`.
+    /// Records how an admitted call ended, at `now`. A ticket issued under an earlier state,
+    /// or by another machine, changes nothing.
     pub fn record(&mut self, ticket: Ticket, outcome: CallOutcome, now: Instant) {
-        if ticket.generation != self.generation {
+        if ticket.machine != self.id || ticket.generation != self.generation {
             return;
         }
         match (&mut self.phase, outcome) {

@@ -59,6 +59,11 @@ impl CircuitPolicy {
     /// calls: the machine remembers one outcome per call of that window.
     pub const MAX_WINDOW_CALLS: u32 = 100_000;
 
+    /// The longest cool-down, and the longest window of
+    /// [`failure_rate_over`](CircuitPolicyBuilder::failure_rate_over): a year, far beyond any
+    /// useful value and far from the clock's limits.
+    pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
     /// A builder without any trip rule, a cool-down of 30 s and one trial call.
     pub fn builder() -> CircuitPolicyBuilder {
         CircuitPolicyBuilder {
@@ -101,8 +106,10 @@ impl Default for CircuitPolicy {
 
 /// Builds a [`CircuitPolicy`]; made by [`CircuitPolicy::builder`].
 ///
-/// The names in its errors are those of its methods, with `window` and `min_calls` for the
-/// window arguments of the failure-rate rules.
+/// It starts without a trip rule, so that the rules are the caller's choice;
+/// [`CircuitPolicy::default`] is a complete policy. The names in its errors are those of its
+/// methods, with `window` and `min_calls` for the window arguments of the failure-rate
+/// rules.
 #[derive(Debug, Clone)]
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct CircuitPolicyBuilder {
@@ -159,14 +166,15 @@ impl CircuitPolicyBuilder {
     ///
     /// # Errors
     ///
-    /// [`ConfigError::Missing`] without any trip rule, [`ConfigError::Zero`] for a zero
-    /// count or duration, and [`ConfigError::OutOfRange`] for a ratio outside `(0, 1]` or a
-    /// window of calls above [`CircuitPolicy::MAX_WINDOW_CALLS`].
+    /// [`ConfigError::MissingOneOf`] without any trip rule, [`ConfigError::Zero`] for a zero
+    /// count or duration, and [`ConfigError::OutOfRange`] for a ratio outside `(0, 1]`, a
+    /// window of calls above [`CircuitPolicy::MAX_WINDOW_CALLS`] or a duration above
+    /// [`CircuitPolicy::MAX_DURATION`].
     pub fn build(self) -> Result<CircuitPolicy, ConfigError> {
         let policy = self.policy;
         if policy.consecutive_failures.is_none() && policy.rate.is_none() {
-            return Err(ConfigError::Missing {
-                setting: "consecutive_failures",
+            return Err(ConfigError::MissingOneOf {
+                settings: "`consecutive_failures`, `failure_ratio`, `failure_rate_over`",
             });
         }
         if let Some(failures) = policy.consecutive_failures {
@@ -174,7 +182,7 @@ impl CircuitPolicyBuilder {
         }
         match policy.rate {
             Some(RateRule::OverCalls { ratio, calls }) => {
-                check_ratio(ratio)?;
+                check_ratio("failure_ratio", ratio)?;
                 non_zero("window", calls)?;
                 if calls > CircuitPolicy::MAX_WINDOW_CALLS {
                     return Err(ConfigError::OutOfRange {
@@ -188,28 +196,39 @@ impl CircuitPolicyBuilder {
                 span,
                 min_calls,
             }) => {
-                check_ratio(ratio)?;
-                non_zero("window", span)?;
+                check_ratio("failure_rate_over", ratio)?;
+                check_duration("window", span)?;
                 non_zero("min_calls", min_calls)?;
             }
             None => {}
         }
-        non_zero("cool_down", policy.cool_down)?;
+        check_duration("cool_down", policy.cool_down)?;
         non_zero("half_open_probes", policy.probes)?;
         Ok(policy)
     }
 }
 
-fn check_ratio(ratio: f64) -> Result<(), ConfigError> {
+fn check_ratio(setting: &'static str, ratio: f64) -> Result<(), ConfigError> {
     // Written so that NaN fails too.
     if ratio > 0.0 && ratio <= 1.0 {
         Ok(())
     } else {
         Err(ConfigError::OutOfRange {
-            setting: "failure_ratio",
+            setting,
             reason: "must be above 0 and at most 1",
         })
     }
+}
+
+fn check_duration(setting: &'static str, duration: Duration) -> Result<(), ConfigError> {
+    non_zero(setting, duration)?;
+    if duration > CircuitPolicy::MAX_DURATION {
+        return Err(ConfigError::OutOfRange {
+            setting,
+            reason: "must be at most a year",
+        });
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -263,3 +263,55 @@ fn a_failed_trial_discards_the_other_trials_outcomes() {
         }
     );
 }
+
+#[test]
+fn the_stored_state_moves_on_the_first_call_after_the_cool_down() {
+    let mut machine = CircuitMachine::new(policy(consecutive(1), 2));
+    let now = Instant::now();
+    let ticket = machine.admit(now).unwrap();
+    machine.record(ticket, Failure, now);
+    let later = now + COOL_DOWN;
+    assert_eq!(machine.state(later), HalfOpen);
+    assert_eq!(machine.stored_state(), Open, "nothing called since");
+    let first = machine.admit(later).unwrap();
+    assert_eq!(machine.stored_state(), HalfOpen);
+    // Two trials at once, a third refused; one success is not enough to close.
+    let second = machine.admit(later).unwrap();
+    assert_eq!(machine.admit(later).unwrap_err(), Refusal::ProbesTaken);
+    machine.record(first, Success, later);
+    assert_eq!(machine.state(later), HalfOpen);
+    machine.record(second, Success, later);
+    assert_eq!(machine.state(later), Closed);
+}
+
+#[test]
+fn a_failure_rate_over_time_works_alone() {
+    check(
+        policy(
+            CircuitPolicy::builder().failure_rate_over(1.0, Duration::from_secs(60), 2),
+            1,
+        ),
+        &[
+            (Call(Failure), Closed), // 1 of 1: under min_calls
+            (Call(Failure), Open),   // 2 of 2
+            (Advance(10), HalfOpen),
+            (Call(Success), Closed),
+            (Call(Failure), Closed),
+            (Call(Success), Closed),
+            (Call(Failure), Closed), // 2 of 3: under the ratio of 1
+        ],
+    );
+}
+
+#[test]
+fn a_ticket_of_another_machine_changes_nothing() {
+    let now = Instant::now();
+    let mut first = CircuitMachine::new(policy(consecutive(1), 1));
+    let mut second = CircuitMachine::new(policy(consecutive(1), 1));
+    let foreign = first.admit(now).unwrap();
+    second.record(foreign, Failure, now);
+    assert_eq!(second.state(now), Closed);
+    let own = second.admit(now).unwrap();
+    second.record(own, Failure, now);
+    assert_eq!(second.state(now), Open);
+}

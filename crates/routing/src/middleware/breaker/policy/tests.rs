@@ -10,8 +10,9 @@ fn zero(setting: &'static str) -> Option<ConfigError> {
 
 fn out_of_range(setting: &'static str) -> Option<ConfigError> {
     let reason = match setting {
-        "failure_ratio" => "must be above 0 and at most 1",
-        _ => "must be at most 100000 calls",
+        "failure_ratio" | "failure_rate_over" => "must be above 0 and at most 1",
+        "window" => "must be at most 100000 calls",
+        _ => "must be at most a year",
     };
     Some(ConfigError::OutOfRange { setting, reason })
 }
@@ -27,8 +28,8 @@ fn every_setting_is_validated() {
     let minute = Duration::from_secs(60);
     check(
         b(),
-        Some(ConfigError::Missing {
-            setting: "consecutive_failures",
+        Some(ConfigError::MissingOneOf {
+            settings: "`consecutive_failures`, `failure_ratio`, `failure_rate_over`",
         }),
     );
     check(b().consecutive_failures(1), None);
@@ -44,7 +45,7 @@ fn every_setting_is_validated() {
         check(b().failure_ratio(ratio, 10), out_of_range("failure_ratio"));
         check(
             b().failure_rate_over(ratio, minute, 10),
-            out_of_range("failure_ratio"),
+            out_of_range("failure_rate_over"),
         );
     }
     check(b().failure_ratio(0.5, 0), zero("window"));
@@ -57,8 +58,18 @@ fn every_setting_is_validated() {
         zero("window"),
     );
     check(b().failure_rate_over(0.5, minute, 0), zero("min_calls"));
+    let too_long = CircuitPolicy::MAX_DURATION + Duration::from_secs(1);
+    check(
+        b().failure_rate_over(0.5, too_long, 10),
+        Some(ConfigError::OutOfRange {
+            setting: "window",
+            reason: "must be at most a year",
+        }),
+    );
     let rule = || b().consecutive_failures(1);
     check(rule().cool_down(Duration::ZERO), zero("cool_down"));
+    check(rule().cool_down(too_long), out_of_range("cool_down"));
+    check(rule().cool_down(CircuitPolicy::MAX_DURATION), None);
     check(rule().half_open_probes(0), zero("half_open_probes"));
 }
 
