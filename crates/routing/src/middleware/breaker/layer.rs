@@ -1,18 +1,24 @@
-//! `CircuitBreakerLayer` and its builder: when to open, for how long, and how many probes.
+//! `CircuitBreakerLayer` and its builder: when to open, for how long, and how many probes,
+//! set one by one or as a whole [`CircuitPolicy`].
 
 use std::{fmt, sync::Arc, time::Duration};
 
 use switchyard_core::Error;
 use tower_layer::Layer;
 
-use super::{CircuitBreaker, CircuitMachine, CircuitPolicy, CircuitState, Shared};
+use super::{
+    CircuitBreaker, CircuitMachine, CircuitPolicy, CircuitPolicyBuilder, CircuitState, Shared,
+};
 use crate::middleware::{ConfigError, ErrorFilter};
 
 /// Wraps handlers in a [`CircuitBreaker`].
 ///
 /// - **Closed:** calls go through. After `consecutive_failures` failures in a row (or,
 ///   with [`failure_ratio`](CircuitBreakerLayerBuilder::failure_ratio), when too large a
-///   share of the last calls failed) the circuit opens.
+///   share of the last calls failed) the circuit opens. A whole
+///   [`CircuitPolicy`](super::CircuitPolicy), given to
+///   [`policy`](CircuitBreakerLayerBuilder::policy), can combine a run of failures with a
+///   failure rate, over calls or over a span of time.
 /// - **Open:** calls fail at once with a transient
 ///   [`CircuitOpenError`](super::CircuitOpenError), without reaching the handler, for the
 ///   `cool_down`.
@@ -97,11 +103,13 @@ impl<H> Layer<H> for CircuitBreakerLayer {
     }
 }
 
-/// The layer's one trip rule: either the failure run or the ratio, whichever was set last.
+/// The layer's trip rules: the failure run, the ratio, or those of a whole policy,
+/// whichever was set last.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Trip {
     Consecutive(u32),
     Ratio { ratio: f64, window: u32 },
+    Policy(CircuitPolicy),
 }
 
 /// Builds a [`CircuitBreakerLayer`]; created by [`CircuitBreakerLayer::builder`].
@@ -126,7 +134,8 @@ impl CircuitBreakerLayerBuilder {
     }
 
     /// Opens after `failures` failures in a row. Must not be zero. Replaces a
-    /// [`failure_ratio`](Self::failure_ratio).
+    /// [`failure_ratio`](Self::failure_ratio), and the trip rules of a
+    /// [`policy`](Self::policy).
     pub fn consecutive_failures(mut self, failures: u32) -> Self {
         self.trip = Trip::Consecutive(failures);
         self
@@ -134,9 +143,41 @@ impl CircuitBreakerLayerBuilder {
 
     /// Opens when at least `ratio` (in `(0, 1]`) of the last `window` calls failed, judged
     /// after each failure once `window` calls were made since the circuit last closed. `window` must not be
-    /// zero nor above [`MAX_WINDOW`](Self::MAX_WINDOW). Replaces a [`consecutive_failures`](Self::consecutive_failures).
+    /// zero nor above [`MAX_WINDOW`](Self::MAX_WINDOW). Replaces a [`consecutive_failures`](Self::consecutive_failures),
+    /// and the trip rules of a [`policy`](Self::policy).
     pub fn failure_ratio(mut self, ratio: f64, window: u32) -> Self {
         self.trip = Trip::Ratio { ratio, window };
+        self
+    }
+
+    /// Takes the trip rules, cool-down and probes of `policy`, which can open on a run of
+    /// failures and on a failure rate at once, or on a rate over a span of time (see
+    /// [`CircuitPolicyBuilder`](super::CircuitPolicyBuilder)). Replaces the rule of
+    /// [`consecutive_failures`](Self::consecutive_failures) or
+    /// [`failure_ratio`](Self::failure_ratio), and the cool-down and probes set so far;
+    /// [`cool_down`](Self::cool_down) and [`half_open_probes`](Self::half_open_probes) called
+    /// afterwards change the policy's.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// use switchyard_routing::middleware::breaker::{CircuitBreakerLayer, CircuitPolicy};
+    ///
+    /// let policy = CircuitPolicy::builder()
+    ///     .consecutive_failures(5)
+    ///     .failure_rate_over(0.5, Duration::from_secs(60), 20)
+    ///     .build()?;
+    /// let breaker = CircuitBreakerLayer::builder()
+    ///     .name("payments")
+    ///     .policy(policy)
+    ///     .build()?;
+    /// # let _ = breaker;
+    /// # Ok::<(), switchyard_routing::middleware::ConfigError>(())
+    /// ```
+    pub fn policy(mut self, policy: CircuitPolicy) -> Self {
+        self.trip = Trip::Policy(policy);
+        self.cool_down = policy.cool_down();
+        self.probes = policy.half_open_probes();
         self
     }
 
@@ -172,6 +213,7 @@ impl CircuitBreakerLayerBuilder {
         let policy = match self.trip {
             Trip::Consecutive(failures) => CircuitPolicy::builder().consecutive_failures(failures),
             Trip::Ratio { ratio, window } => CircuitPolicy::builder().failure_ratio(ratio, window),
+            Trip::Policy(policy) => CircuitPolicyBuilder::from_policy(policy),
         }
         .cool_down(self.cool_down)
         .half_open_probes(self.probes)

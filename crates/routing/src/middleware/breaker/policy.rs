@@ -117,6 +117,11 @@ pub struct CircuitPolicyBuilder {
 }
 
 impl CircuitPolicyBuilder {
+    /// A builder holding `policy`'s settings, to build it again with some of them changed.
+    pub(super) fn from_policy(policy: CircuitPolicy) -> Self {
+        Self { policy }
+    }
+
     /// Opens after `failures` failures in a row. Must not be zero.
     pub fn consecutive_failures(mut self, failures: u32) -> Self {
         self.policy.consecutive_failures = Some(failures);

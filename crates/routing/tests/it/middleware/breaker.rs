@@ -1,12 +1,13 @@
 //! Circuit breaker: closed, open, half-open and back, as a handler sees it; the open state
-//! does not call the handler; probes are limited; panics count as failures.
+//! does not call the handler; probes are limited; panics count as failures; a whole policy
+//! can be given.
 
 use std::{error::Error as _, sync::Arc, time::Duration};
 
 use switchyard_core::{Error, Handler, Message};
 use switchyard_routing::middleware::{
     HandlerBuilder,
-    breaker::{CircuitBreakerLayer, CircuitOpenError, CircuitState},
+    breaker::{CircuitBreakerLayer, CircuitOpenError, CircuitPolicy, CircuitState},
     recoverer::RecovererLayer,
 };
 use tokio::{sync::Notify, time::Instant};
@@ -195,22 +196,90 @@ async fn failure_if_decides_what_counts() {
 
 #[tokio::test(start_paused = true)]
 async fn failure_ratio_trips_on_a_full_window() {
-    let (handler, _calls) = recorded(|call, message: Message| async move {
-        if call % 2 == 0 {
-            Err(Error::transient_handler("down"))
-        } else {
-            Ok(vec![message])
-        }
-    });
+    let (handler, _calls) = half_failing();
     let layer = CircuitBreakerLayer::builder()
         .failure_ratio(0.5, 4)
         .build()
         .unwrap();
-    let handler = layer.layer(handler);
+    opens_on_the_fourth_call(&layer, &layer.layer(handler)).await;
+}
+
+/// Calls `handler`, whose even calls fail, four times: the circuit stays closed for three
+/// calls, and the fourth, a failure, opens it with 2 failures out of 4.
+async fn opens_on_the_fourth_call(layer: &CircuitBreakerLayer, handler: &impl Handler) {
     for _ in 0..3 {
         let _ = within(handler.handle(&message("m"))).await;
         assert_eq!(layer.state(), CircuitState::Closed);
     }
     within(handler.handle(&message("m"))).await.unwrap_err();
     assert_eq!(layer.state(), CircuitState::Open, "2 of the last 4 failed");
+}
+
+/// A handler whose even calls fail: half of its calls.
+fn half_failing() -> (impl Handler, super::support::Calls) {
+    recorded(|call, message: Message| async move {
+        if call % 2 == 0 {
+            Err(Error::transient_handler("down"))
+        } else {
+            Ok(vec![message])
+        }
+    })
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_policy_combines_a_failure_run_with_a_rate_over_time() {
+    let policy = CircuitPolicy::builder()
+        .consecutive_failures(3)
+        .failure_rate_over(0.5, Duration::from_secs(60), 4)
+        .cool_down(Duration::from_secs(10))
+        .half_open_probes(2)
+        .build()
+        .unwrap();
+    let layer = CircuitBreakerLayer::builder()
+        .policy(policy)
+        .build()
+        .unwrap();
+    let (handler, calls) = half_failing();
+    let handler = layer.layer(handler);
+    // No two failures in a row: only the rate can open it, once 4 calls ended in the minute.
+    opens_on_the_fourth_call(&layer, &handler).await;
+    assert_eq!(calls.count(), 4);
+
+    // The policy's cool-down and probes hold.
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert_eq!(layer.state(), CircuitState::HalfOpen);
+    within(handler.handle(&message("m"))).await.unwrap();
+    assert_eq!(layer.state(), CircuitState::HalfOpen, "one of two probes");
+}
+
+#[tokio::test(start_paused = true)]
+async fn settings_after_a_policy_change_it() {
+    let policy = CircuitPolicy::builder()
+        .failure_ratio(1.0, 100)
+        .cool_down(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let layer = CircuitBreakerLayer::builder()
+        .policy(policy)
+        .consecutive_failures(1)
+        .cool_down(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let (handler, _calls) = half_failing();
+    let handler = layer.layer(handler);
+    within(handler.handle(&message("m"))).await.unwrap();
+    within(handler.handle(&message("m"))).await.unwrap_err();
+    assert_eq!(
+        layer.state(),
+        CircuitState::Open,
+        "one failure opens it: the policy's ratio was replaced"
+    );
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert_eq!(
+        layer.state(),
+        CircuitState::Open,
+        "the later cool-down holds"
+    );
+    tokio::time::advance(Duration::from_secs(10)).await;
+    assert_eq!(layer.state(), CircuitState::HalfOpen);
 }

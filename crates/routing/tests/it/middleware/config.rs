@@ -4,7 +4,7 @@ use std::{fmt::Debug, sync::Arc, time::Duration};
 
 use switchyard_routing::middleware::{
     ConfigError,
-    breaker::{CircuitBreakerLayer, CircuitBreakerLayerBuilder},
+    breaker::{CircuitBreakerLayer, CircuitBreakerLayerBuilder, CircuitPolicy},
     dedup::DeduplicatorLayer,
     poison::PoisonQueueLayer,
     retry::RetryLayer,
@@ -140,6 +140,17 @@ fn breaker() {
     check(
         b().failure_ratio(0.0, 0).consecutive_failures(3).build(),
         None,
+    );
+    // A policy is valid already; what is set after it is checked again.
+    let policy = CircuitPolicy::default();
+    check(b().policy(policy).build(), None);
+    check(
+        b().policy(policy).cool_down(ZERO).build(),
+        zero("cool_down"),
+    );
+    check(
+        b().policy(policy).failure_ratio(0.5, 0).build(),
+        zero("window"),
     );
     assert_eq!(b().name("payments").build().unwrap().name(), "payments");
 }
