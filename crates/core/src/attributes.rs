@@ -181,14 +181,22 @@ impl Attributes {
     }
 
     /// Sets `id` to a new time-ordered id (UUIDv7) and `time` to now, where absent.
+    #[inline]
     pub fn fill_defaults(&mut self) {
         // Two reads of the well-known index: no string comparison, and no allocation when
-        // both are present, the common case for a message that came over the wire.
-        let has_id = self.map.find_known(WellKnown::Id).is_some();
-        let has_time = self.map.find_known(WellKnown::Time).is_some();
-        if has_id && has_time {
-            return;
+        // both are present, the common case for a message that came over the wire or was
+        // handed on by a transport that delivers it again.
+        if !(self.map.has_known(WellKnown::Id) && self.map.has_known(WellKnown::Time)) {
+            self.fill_missing_defaults();
         }
+    }
+
+    /// The rest of [`fill_defaults`](Self::fill_defaults), out of line: one of the two is
+    /// missing.
+    #[cold]
+    fn fill_missing_defaults(&mut self) {
+        let has_id = self.map.has_known(WellKnown::Id);
+        let has_time = self.map.has_known(WellKnown::Time);
         // Copy a shared list once, with room for both.
         list::make_mut(&mut self.map, usize::from(!has_id) + usize::from(!has_time));
         if !has_id {

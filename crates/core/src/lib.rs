@@ -21,6 +21,7 @@
 
 pub mod ack;
 pub mod attributes;
+pub mod deadline;
 mod error;
 mod handler;
 mod id;

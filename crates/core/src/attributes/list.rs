@@ -92,6 +92,16 @@ impl List {
         slot.checked_sub(1).and_then(|at| self.entries.get(at))
     }
 
+    /// Whether the list has an entry for `known`: a read of the index, without touching the
+    /// entries.
+    #[inline]
+    pub(super) fn has_known(&self, known: WellKnown) -> bool {
+        if self.entries.len() > INDEX_MAX {
+            return self.search(Key::Known(known)).is_ok();
+        }
+        self.index[known as usize] != 0
+    }
+
     /// The position of the entry named `key`, or where it would be inserted.
     fn position(&self, key: Key<'_>) -> Result<usize, usize> {
         if let Key::Known(known) = key {
