@@ -8,7 +8,9 @@ use std::{
     time::Duration,
 };
 
-use switchyard_core::{Message, Publisher, Result as CoreResult, attributes::names};
+use switchyard_core::{
+    Message, Publisher, Result as CoreResult, attributes::names, deadline::deadline,
+};
 use tokio::time::Instant;
 
 use crate::{
@@ -140,7 +142,7 @@ impl Bus {
         mut message: Message,
         timeout: Duration,
     ) -> Result<Message, RequestError> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline(Instant::now(), timeout);
         let pending = self.inner.correlator.begin()?;
         MessageKind::Request.stamp(&mut message);
         // Shared values where they can be: the reply inbox is the same for every request.

@@ -112,7 +112,7 @@ impl EngineBuilder {
     }
 
     /// How long `stop` waits, after the drain, for the engine's tasks to end, and then for
-    /// the subscribers and publishers to close. Not zero.
+    /// the subscribers and publishers to close. Not zero; `Duration::MAX` means no limit.
     pub fn close_timeout(mut self, timeout: Duration) -> Self {
         self.config.close_timeout = timeout;
         self

@@ -46,8 +46,15 @@ pub trait EngineObserver: Send + Sync {
         let _ = (source, message, error);
     }
 
-    /// The publisher registered under the prefix `publisher` failed to publish to `topic`;
-    /// the messages of that call are nacked.
+    /// The publisher registered under a prefix failed to publish to `topic`; the messages
+    /// of that call are nacked.
+    ///
+    /// `publisher` is the prefix as health, logs and metric labels show it: redacted, so a
+    /// prefix registered as `redis://user:secret@cache/` arrives as
+    /// `redis://[REDACTED]@cache/`, and a credential in it never reaches the hook. `topic`
+    /// likewise: the topic `user:secret@cache/audit` under that prefix arrives as
+    /// `[REDACTED]@cache/audit`. A prefix and a topic without a credential arrive as they
+    /// are.
     fn on_publisher_error(&self, publisher: &str, topic: &str, error: &Error) {
         let _ = (publisher, topic, error);
     }

@@ -5,7 +5,10 @@ use std::{collections::VecDeque, fmt, future::Future, sync::Arc, time::Duration}
 
 use async_trait::async_trait;
 use futures::{StreamExt, future::BoxFuture, stream};
-use switchyard_core::{Error, Message, MessageStream, Result, Subscriber};
+use switchyard_core::{
+    Error, Message, MessageStream, Result, Subscriber,
+    deadline::{FAR_FUTURE, deadline},
+};
 use tokio::time::{Instant, Interval, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
@@ -32,6 +35,9 @@ type Generator = dyn Fn(Tick) -> BoxFuture<'static, Result<Vec<Message>>> + Send
 ///   not a pile of them.
 /// - A generator error is emitted as an error item of the stream (the engine reports it as
 ///   a subscriber error) and the ticker goes on.
+/// - A period longer than [`FAR_FUTURE`] (30 years), such as `Duration::MAX`, never comes
+///   due: the ticker never ticks, and its streams end only at `close`. That is what
+///   `Duration::MAX` means wherever Switchyard takes a duration: no limit, not a panic.
 /// - The topic given to `subscribe` is not used: a ticker has nothing to subscribe to.
 /// - The messages keep the acker they were built with, which nothing upstream waits for:
 ///   a tick that is nacked is not emitted again, the next tick is the retry.
@@ -68,7 +74,8 @@ pub struct TickerSubscriber {
 }
 
 impl TickerSubscriber {
-    /// A ticker that calls `generator` every `period`.
+    /// A ticker that calls `generator` every `period`; one that never ticks for a period
+    /// past [`FAR_FUTURE`].
     ///
     /// # Errors
     ///
@@ -99,7 +106,9 @@ impl TickerSubscriber {
 
 /// The state of one subscription's stream.
 struct Ticking {
-    interval: Interval,
+    /// `None` for a period that never comes due: tokio's `Interval` would panic adding
+    /// such a period to the time of a tick.
+    interval: Option<Interval>,
     number: u64,
     /// What the last tick returned and is not emitted yet; as long as one generator call's
     /// output, which the generator bounds.
@@ -119,7 +128,7 @@ impl Ticking {
             let scheduled = tokio::select! {
                 biased;
                 () = self.closed.cancelled() => return None,
-                scheduled = self.interval.tick() => scheduled,
+                scheduled = next_tick(self.interval.as_mut()) => scheduled,
             };
             self.number += 1;
             let tick = Tick {
@@ -134,6 +143,14 @@ impl Ticking {
     }
 }
 
+/// The time of the next tick of `interval`; never, without one.
+async fn next_tick(interval: Option<&mut Interval>) -> Instant {
+    match interval {
+        Some(interval) => interval.tick().await,
+        None => std::future::pending().await,
+    }
+}
+
 #[async_trait]
 impl Subscriber for TickerSubscriber {
     async fn subscribe(&self, _topic: &str) -> Result<MessageStream> {
@@ -142,8 +159,16 @@ impl Subscriber for TickerSubscriber {
                 component: "ticker subscriber",
             });
         }
-        let mut interval = tokio::time::interval_at(Instant::now() + self.period, self.period);
-        interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        // tokio's `Interval` adds the period to each tick's `Instant`, which panics where the
+        // sum overflows (`Duration::MAX` does at once). Rather than probe the clock's limit,
+        // a period past `FAR_FUTURE` never ticks; up to it, ticks stay centuries away from
+        // any overflow.
+        let interval = (self.period <= FAR_FUTURE).then(|| {
+            let mut interval =
+                tokio::time::interval_at(deadline(Instant::now(), self.period), self.period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            interval
+        });
         let ticking = Ticking {
             interval,
             number: 0,

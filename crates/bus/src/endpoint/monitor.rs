@@ -7,6 +7,7 @@ use std::{
 };
 
 use futures::StreamExt;
+use switchyard_core::deadline::FAR_FUTURE;
 use tokio::{
     sync::watch,
     time::{MissedTickBehavior, interval},
@@ -28,7 +29,9 @@ pub(crate) async fn run(
     every: Duration,
     timeout: Duration,
 ) {
-    let mut ticker = interval(every);
+    // Capped so that tokio's interval never adds an overflowing period: `Duration::MAX`
+    // checks once, at start, and then not again in the life of the process.
+    let mut ticker = interval(every.min(FAR_FUTURE));
     // A slow round delays the next one rather than causing a burst of catch-up rounds.
     ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
     tracing::debug!(?every, "endpoint health monitor started");

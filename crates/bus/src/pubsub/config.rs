@@ -77,6 +77,9 @@ impl PubSubConfig {
     pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 65_536;
     /// How long `close` waits for the bus's task by default.
     pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+    /// The longest redelivery delay, whatever the settings: a year, inside the range of the
+    /// redelivery timer (about two years), so that `Duration::MAX` can say "no cap".
+    pub const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
 
     /// A builder holding the defaults.
     pub fn builder() -> PubSubConfigBuilder {
@@ -156,12 +159,14 @@ impl PubSubConfig {
 
     /// The delay before redelivering a message nacked after its `deliveries`-th delivery:
     /// [`redelivery_delay`](Self::redelivery_delay) doubled for each earlier delivery,
-    /// capped at [`max_redelivery_delay`](Self::max_redelivery_delay).
+    /// capped at [`max_redelivery_delay`](Self::max_redelivery_delay), and at
+    /// [`MAX_REDELIVERY_DELAY`](Self::MAX_REDELIVERY_DELAY) whatever the settings.
     pub fn backoff(&self, deliveries: u32) -> Duration {
         let doublings = deliveries.saturating_sub(1).min(31);
         self.redelivery_delay
             .saturating_mul(1 << doublings)
             .min(self.max_redelivery_delay)
+            .min(Self::MAX_REDELIVERY_DELAY)
     }
 }
 
@@ -213,6 +218,8 @@ impl PubSubConfigBuilder {
     }
 
     /// The cap on the redelivery delay; at least the [`redelivery_delay`](Self::redelivery_delay).
+    /// Delays never exceed [`PubSubConfig::MAX_REDELIVERY_DELAY`], a year, so
+    /// `Duration::MAX` means "no cap".
     pub fn max_redelivery_delay(mut self, delay: Duration) -> Self {
         self.config.max_redelivery_delay = delay;
         self

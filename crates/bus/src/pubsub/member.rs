@@ -26,9 +26,13 @@ use super::{
 /// released` of them. A new message (main lane or replay) is delivered only while that is
 /// below
 /// `max_in_flight`; a redelivery already holds its slot and is never held back. A
-/// redelivery that moves to another group member moves its slot with it, which may take
-/// that member past its limit by the number of such moves: the limit bounds memory, it
-/// does not promise an exact count.
+/// redelivery moves to another group member only if that member has a free slot, and its
+/// slot moves with it; otherwise it stays with the member that nacked it. So a member that
+/// does not consume cannot be handed the redeliveries of one that nacks: its retry lane
+/// holds at most its `max_in_flight` (one more when a move races with its own stream taking
+/// a slot). Only the messages of a member that left may take another member past its limit,
+/// when every member is full, so that they are not lost; that is bounded by what the
+/// departed member held.
 #[derive(Debug)]
 pub(super) struct Member {
     pub(super) id: u64,
@@ -117,6 +121,30 @@ impl Member {
     /// Takes a slot for a redelivery moved here from elsewhere, whether or not one is free.
     pub(super) fn hold_slot(&self) {
         self.moved_in.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// Takes a slot for a redelivery moved here from elsewhere, if one is free. Moves are
+    /// ordered by their compare-and-swap on `moved_in`; only the stream's own
+    /// [`try_acquire_slot`](Self::try_acquire_slot), between its check and its store, can
+    /// take one slot past the limit beside them.
+    pub(super) fn try_hold_slot(&self) -> bool {
+        let mut moved_in = self.moved_in.load(Ordering::Acquire);
+        loop {
+            let taken = self.taken.load(Ordering::Acquire) + moved_in;
+            let held = taken.saturating_sub(self.released.load(Ordering::Acquire));
+            if usize::try_from(held).unwrap_or(usize::MAX) >= self.max_in_flight {
+                return false;
+            }
+            match self.moved_in.compare_exchange_weak(
+                moved_in,
+                moved_in + 1,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => moved_in = now,
+            }
+        }
     }
 
     /// Gives a slot back other than by an ack.

@@ -6,7 +6,7 @@
 
 use std::{sync::PoisonError, time::Duration};
 
-use switchyard_core::{Error, Message, Result};
+use switchyard_core::{Error, Message, Result, deadline::deadline};
 use tokio::time::Instant;
 
 use super::{
@@ -169,7 +169,7 @@ impl Shared {
 
     /// Waits until a member of `target` has room, up to `timeout`, and offers again.
     async fn wait_for_room(&self, target: &Target, entry: &Entry, timeout: Duration) -> Result<()> {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline(Instant::now(), timeout);
         let mut slot = Some(entry.clone());
         loop {
             // Registered before offering again, so that room made in between is not missed.

@@ -206,7 +206,10 @@ impl Target {
     /// Puts `entry` in the retry lane of a member, round-robin, where it holds an in-flight
     /// slot. With an `origin`, the entry already holds a slot there (a redelivery) and the
     /// slot moves with it; without one (a queued message of a member that left) it takes a
-    /// new one. Gives the entry back if no member is left.
+    /// new one. Only members with a free slot are chosen, and the origin, which keeps its
+    /// slot; if there is none (every member is full and the origin left or was not given),
+    /// any member takes it past its limit rather than lose it. Gives the entry back if no
+    /// member is left.
     pub(super) fn place_retry(
         &self,
         origin: Option<&Arc<Member>>,
@@ -227,25 +230,32 @@ impl Target {
         }
         let start = self.start(count);
         let mut entry = entry;
-        for step in 0..count {
-            let member = &members[wrap(start + step, count)];
-            let stays = origin.is_some_and(|origin| Arc::ptr_eq(member, origin));
-            if !stays {
-                // Held before the push, so that the stream never delivers it unaccounted.
-                member.hold_slot();
-            }
-            match member.queue.push_retry(entry) {
-                Ok(()) => {
-                    if let Some(origin) = origin.filter(|_| !stays) {
-                        origin.release_slot();
+        for past_limit in [false, true] {
+            for step in 0..count {
+                let member = &members[wrap(start + step, count)];
+                let stays = origin.is_some_and(|origin| Arc::ptr_eq(member, origin));
+                // The slot is held before the push, so that the stream never delivers the
+                // entry unaccounted.
+                if !stays {
+                    if past_limit {
+                        member.hold_slot();
+                    } else if !member.try_hold_slot() {
+                        continue;
                     }
-                    return Ok(Arc::clone(member));
                 }
-                Err(back) => {
-                    if !stays {
-                        member.release_slot();
+                match member.queue.push_retry(entry) {
+                    Ok(()) => {
+                        if let Some(origin) = origin.filter(|_| !stays) {
+                            origin.release_slot();
+                        }
+                        return Ok(Arc::clone(member));
                     }
-                    entry = back;
+                    Err(back) => {
+                        if !stays {
+                            member.release_slot();
+                        }
+                        entry = back;
+                    }
                 }
             }
         }

@@ -72,6 +72,40 @@ async fn a_subscriber_answers_the_time(bus: Bus) {
     bus.close(DEADLINE).await.unwrap();
 }
 
+#[tokio::test(start_paused = true)]
+async fn requests_without_a_time_limit_get_their_response() {
+    // `Duration::MAX`, given to `request` or as the `correlation_timeout` of `call`, used
+    // to overflow the deadline and panic the caller.
+    let config = BusConfig::builder()
+        .correlation_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let bus = Bus::new(config).unwrap();
+    let mut requests = bus.subscribe("svc").unwrap();
+    let responder = bus.clone();
+    let answer = async move {
+        for _ in 0..2 {
+            let request = requests.next().await.unwrap().unwrap();
+            responder
+                .respond(&request, Message::new("pong"))
+                .await
+                .unwrap();
+            request.ack();
+        }
+    };
+    let ask = async {
+        let request = bus.request("svc", Message::new("ping"), Duration::MAX);
+        let reply = request.await.expect("a response to request");
+        assert_eq!(reply.payload(), "pong");
+        let reply = bus.call("svc", Message::new("ping")).await;
+        assert_eq!(reply.expect("a response to call").payload(), "pong");
+    };
+    tokio::time::timeout(DEADLINE, futures::future::join(ask, answer))
+        .await
+        .expect("answered before the deadline");
+    bus.close(DEADLINE).await.unwrap();
+}
+
 #[tokio::test]
 async fn requests_without_an_endpoint_go_to_subscribers_that_respond() {
     a_subscriber_answers_the_time(bus()).await;

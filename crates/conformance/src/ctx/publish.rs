@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use switchyard_core::{Message, Publisher};
+use switchyard_core::{Message, Publisher, deadline::deadline};
 use tokio::time::{Instant, sleep, timeout_at};
 
 use super::Ctx;
@@ -31,13 +31,13 @@ impl Ctx<'_> {
         message: &Message,
         budget: Duration,
     ) {
-        let deadline = Instant::now() + budget;
+        let until = deadline(Instant::now(), budget);
         loop {
-            match timeout_at(deadline, publisher.publish(topic, message.clone())).await {
+            match timeout_at(until, publisher.publish(topic, message.clone())).await {
                 Ok(Ok(())) => return,
                 Ok(Err(err))
                     if err.is_transient()
-                        && Instant::now() + self.config.retry_interval() < deadline =>
+                        && deadline(Instant::now(), self.config.retry_interval()) < until =>
                 {
                     tracing::debug!(error = %err.report(), "conformance publish retried");
                     sleep(self.config.retry_interval()).await;

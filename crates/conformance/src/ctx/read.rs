@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use futures::StreamExt;
-use switchyard_core::{Error, Message, MessageStream};
+use switchyard_core::{Error, Message, MessageStream, deadline::deadline};
 use tokio::time::{Instant, timeout, timeout_at};
 
 use super::Ctx;
@@ -122,7 +122,7 @@ impl Ctx<'_> {
     /// are dropped unsettled, which nacks them.
     pub(crate) async fn expect_end(&self, stream: &mut MessageStream, what: &str) {
         let limit = self.config.close_timeout();
-        let deadline = Instant::now() + limit;
+        let deadline = deadline(Instant::now(), limit);
         loop {
             match timeout_at(deadline, stream.next()).await {
                 Ok(None) => return,

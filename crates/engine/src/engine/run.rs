@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use switchyard_core::{Message, Throttle};
+use switchyard_core::{Message, Throttle, deadline::deadline};
 use switchyard_routing::fan::{FanIn, FanInMode, FanOut, Output, OutputKind, SlowConsumerPolicy};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
@@ -119,10 +119,10 @@ pub(super) async fn wire(
             Err(source) => {
                 entry.stats.record(&source);
                 drop(streams);
-                let deadline = tokio::time::Instant::now() + config.close_timeout;
+                let close_by = deadline(tokio::time::Instant::now(), config.close_timeout);
                 super::stop::close_subscribers(
                     &subscribers[..index],
-                    deadline,
+                    close_by,
                     config.close_timeout,
                 )
                 .await;

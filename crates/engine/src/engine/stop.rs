@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use futures::future::join_all;
-use switchyard_core::Error;
+use switchyard_core::{Error, deadline::deadline};
 use tokio::time::Instant;
 
 use super::{
@@ -112,9 +112,9 @@ impl Engine {
             );
         }
 
-        let deadline = Instant::now() + close_timeout;
-        let failures = close_subscribers(&running.subscribers, deadline, close_timeout).await
-            + close_publishers(&running.publishers, deadline, close_timeout).await;
+        let close_by = deadline(Instant::now(), close_timeout);
+        let failures = close_subscribers(&running.subscribers, close_by, close_timeout).await
+            + close_publishers(&running.publishers, close_by, close_timeout).await;
         (quiescent, tasks_unfinished, failures)
     }
 }

@@ -123,14 +123,15 @@ impl GatewayBuilder {
 
     /// The deadline of each request, counted from its receipt, so that the wait for the
     /// inbox and for a permit counts too. A handler that has not returned by then is
-    /// dropped, and the reply is a `timeout` error.
+    /// dropped, and the reply is a `timeout` error. Not zero; `Duration::MAX` means no
+    /// limit.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
         self
     }
 
     /// How long a channel may take to accept one outgoing message before the gateway gives
-    /// up on it.
+    /// up on it. Not zero; `Duration::MAX` means no limit.
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
         self

@@ -12,7 +12,7 @@ use std::{
 };
 
 use futures::FutureExt;
-use switchyard_core::{Error, Handler, Limits, Message, Throttle};
+use switchyard_core::{Error, Handler, Limits, Message, Throttle, deadline::deadline};
 use switchyard_routing::router::{Router, RouterError};
 use tokio::{
     sync::{OwnedSemaphorePermit, Semaphore, mpsc},
@@ -256,9 +256,10 @@ async fn call(
         tracing::debug!(error = %err.report(), "request over the limits");
         return Err(UserError::from_error(&err));
     }
-    let deadline = received_at + shared.request_timeout;
+    // Saturating: a request timeout of `Duration::MAX` means no limit, not a panic.
+    let answer_by = deadline(received_at, shared.request_timeout);
     let call = AssertUnwindSafe(shared.target.call(message)).catch_unwind();
-    match tokio::time::timeout_at(deadline, call).await {
+    match tokio::time::timeout_at(answer_by, call).await {
         Ok(Ok(Ok(outputs))) => Ok(outputs),
         Ok(Ok(Err(failure))) => {
             let user_error = failure.user_error();
@@ -294,40 +295,45 @@ async fn call(
 }
 
 /// Sends each reply through the channel, each within the send timeout. Returns whether the
-/// channel accepted them all; it stops at the first refusal.
+/// channel accepted them all; it stops at the first refusal. Every reply not delivered (the
+/// refused one and those after it) is counted, and the refusal logged (throttled).
 async fn deliver(
     shared: &Shared,
     channel_name: &str,
     session: &str,
-    replies: impl Iterator<Item = Message>,
+    mut replies: impl ExactSizeIterator<Item = Message>,
 ) -> bool {
+    let undelivered = |count: usize| {
+        metrics::counter!(
+            "switchyard_gateway_replies_undelivered_total",
+            "channel" => channel_name.to_owned()
+        )
+        .increment(count as u64);
+    };
     let Some(channel) = shared.registry.get(channel_name) else {
+        undelivered(replies.len());
         if let Some(suppressed) = shared.warnings.admit() {
             tracing::warn!(suppressed, "channel no longer registered: reply dropped");
         }
         return false;
     };
-    for reply in replies {
+    while let Some(reply) = replies.next() {
         let outgoing = Outgoing::new(session, reply);
-        match tokio::time::timeout(shared.send_timeout, channel.send(outgoing)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(err)) => {
-                if let Some(suppressed) = shared.warnings.admit() {
-                    tracing::warn!(error = %err.report(), suppressed, "channel refused a reply");
-                }
-                return false;
-            }
-            Err(_elapsed) => {
-                if let Some(suppressed) = shared.warnings.admit() {
-                    tracing::warn!(
-                        timeout = ?shared.send_timeout,
-                        suppressed,
-                        "channel did not accept a reply in time"
-                    );
-                }
-                return false;
-            }
+        let refusal = match tokio::time::timeout(shared.send_timeout, channel.send(outgoing)).await
+        {
+            Ok(Ok(())) => continue,
+            Ok(Err(err)) => err.report(),
+            Err(_elapsed) => format!("not accepted within {:?}", shared.send_timeout),
+        };
+        undelivered(1 + replies.len());
+        if let Some(suppressed) = shared.warnings.admit() {
+            tracing::warn!(
+                error = %refusal,
+                suppressed,
+                "channel did not take a reply: reply dropped, request nacked"
+            );
         }
+        return false;
     }
     true
 }

@@ -40,7 +40,16 @@
 //!
 //! The request's [ack](switchyard_core::ack) is settled once its replies are out: acked when
 //! the channel accepted every reply (an error reply included), nacked when it did not (the
-//! session or the channel is gone), or when the message was abandoned at shutdown.
+//! session or the channel is gone, the channel refused the reply or did not take it within
+//! the [send timeout](GatewayBuilder::send_timeout)), or when the message was abandoned at
+//! shutdown. A reply that was not delivered is never dropped silently: each one counts in
+//! `switchyard_gateway_replies_undelivered_total` (by channel), and the refusal is logged,
+//! at most one warning a second.
+//!
+//! A message keeps its permit of the concurrency limit until its replies are out, so a
+//! channel should not make the gateway wait on one slow session: the
+//! [TCP channel](tcp#slow-readers) closes a connection whose client does not read its
+//! replies rather than wait for it.
 //!
 //! # Example
 //!
@@ -88,14 +97,11 @@ mod shutdown;
 pub mod tcp;
 
 use std::{
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
-use switchyard_core::Throttle;
+use switchyard_core::{Throttle, deadline::deadline};
 use tokio::{
     runtime::Handle,
     sync::{OnceCell, Semaphore, mpsc},
@@ -108,7 +114,7 @@ use self::{
     builder::Config,
     dispatch::{Counters, Shared},
     inbox::Envelope,
-    registry::{Entry, Registry},
+    registry::Registry,
 };
 pub use self::{
     builder::GatewayBuilder,
@@ -142,9 +148,12 @@ struct Inner {
     channels_root: CancellationToken,
     /// Owns every channel's task.
     channel_tasks: TaskTracker,
-    /// Serializes registration, unregistration and the start of shutdown.
-    registration: tokio::sync::Mutex<()>,
-    closing: AtomicBool,
+    /// Counts the registrations in progress (each holds a token while its channel starts),
+    /// so that the shutdown can wait for them within its deadline.
+    starting: TaskTracker,
+    /// Cancelled when the shutdown stops waiting for channels still starting: their
+    /// registrations then drop the start and fail.
+    abandon_starts: CancellationToken,
     dispatcher: Mutex<Option<JoinHandle<()>>>,
     /// The report of the first shutdown, which later calls return again.
     report: OnceCell<ShutdownReport>,
@@ -182,8 +191,8 @@ impl Gateway {
                 intake,
                 channels_root: CancellationToken::new(),
                 channel_tasks: TaskTracker::new(),
-                registration: tokio::sync::Mutex::new(()),
-                closing: AtomicBool::new(false),
+                starting: TaskTracker::new(),
+                abandon_starts: CancellationToken::new(),
                 dispatcher: Mutex::new(Some(dispatcher)),
                 report: OnceCell::new(),
             }),
@@ -192,6 +201,13 @@ impl Gateway {
 
     /// Registers `channel` and starts it: from now on its messages are handled and its
     /// replies sent through it.
+    ///
+    /// The name is reserved while the channel starts, so a second registration of it fails
+    /// at once; nothing else waits for the start. A [`shutdown`](Self::shutdown) that
+    /// begins meanwhile cancels the start's token and waits for it within its own deadline;
+    /// the registration then fails with [`GatewayError::ShuttingDown`], and a channel that
+    /// started anyway is dropped, never registered. Dropping this future gives up the
+    /// registration the same way.
     ///
     /// Fails with [`GatewayError::InvalidChannelName`], [`GatewayError::DuplicateChannel`],
     /// [`GatewayError::TooManyChannels`], [`GatewayError::ShuttingDown`], or
@@ -205,62 +221,72 @@ impl Gateway {
         let name: Arc<str> = Arc::from(channel.name());
         registry::validate_name(&name)?;
         let inner = &self.inner;
-        let _registering = inner.registration.lock().await;
-        if inner.closing.load(Ordering::Acquire) {
-            return Err(GatewayError::ShuttingDown);
-        }
-        inner.shared.registry.check_room(&name)?;
-
         let shutdown = inner.channels_root.child_token();
+        // The tracker token is taken before the reservation, so that a shutdown that
+        // closes the registry after the reservation also finds the token and waits for it.
+        let mut reservation = inner.shared.registry.reserve(
+            Arc::clone(&name),
+            shutdown.clone(),
+            inner.starting.token(),
+        )?;
         let inbox = InboxSender::new(
             Arc::clone(&name),
             inner.inbox.clone(),
             shutdown.clone(),
             inner.intake.clone(),
         );
-        let task = match channel.start(inbox, shutdown.clone()).await {
-            Ok(task) => task,
-            Err(source) => {
-                shutdown.cancel();
+        // No lock is held while the channel starts. The shutdown cancels `shutdown` to tell
+        // the start to stop, and, past its deadline, `abandon_starts` to have it dropped.
+        let started = tokio::select! {
+            biased;
+            () = inner.abandon_starts.cancelled() => None,
+            started = channel.start(inbox, shutdown) => Some(started),
+        };
+        let refused = || {
+            tracing::info!(channel = %name, "channel start ended by the gateway's shutdown");
+            Err(GatewayError::ShuttingDown)
+        };
+        let task = match started {
+            None => return refused(),
+            Some(Ok(task)) => task,
+            Some(Err(source)) if inner.shared.registry.is_closed() => {
+                tracing::debug!(channel = %name, error = %source.report(), "channel start failed");
+                return refused();
+            }
+            Some(Err(source)) => {
                 return Err(GatewayError::ChannelStart {
                     channel: name.to_string(),
                     source,
                 });
             }
         };
-        let entry = Entry {
-            channel,
-            shutdown,
-            task: inner.channel_tasks.spawn(task),
-        };
-        if let Err((err, entry)) = inner.shared.registry.insert(Arc::clone(&name), entry) {
-            entry.stop(Instant::now()).await;
-            return Err(err);
+        match reservation.complete(channel, task, &inner.channel_tasks) {
+            Ok(()) => {
+                tracing::info!(channel = %name, "channel registered");
+                Ok(())
+            }
+            Err(_shutting_down) => refused(),
         }
-        tracing::info!(channel = %name, "channel registered");
-        Ok(())
     }
 
     /// Stops the channel called `name` alone, waiting up to `timeout` for its task, which
-    /// is aborted past that. Other channels keep running.
+    /// is aborted past that. Other channels keep running. `Duration::MAX` waits without
+    /// limit.
     ///
     /// Replies still on their way to this channel are dropped (and their requests nacked).
-    /// Fails with [`GatewayError::UnknownChannel`] if no such channel is registered.
+    /// Fails with [`GatewayError::UnknownChannel`] if no such channel is registered; a
+    /// channel whose [`register`](Self::register) has not returned is not registered yet.
     pub async fn unregister(
         &self,
         name: &str,
         timeout: Duration,
     ) -> Result<ChannelStop, GatewayError> {
-        let entry = {
-            let _registering = self.inner.registration.lock().await;
-            self.inner.shared.registry.remove(name)
-        };
-        let Some(entry) = entry else {
+        let Some(entry) = self.inner.shared.registry.remove(name) else {
             return Err(GatewayError::UnknownChannel {
                 channel: name.to_owned(),
             });
         };
-        let stop = entry.stop(Instant::now() + timeout).await;
+        let stop = entry.stop(deadline(Instant::now(), timeout)).await;
         tracing::info!(channel = %name, ?stop, "channel unregistered");
         Ok(stop)
     }
@@ -303,18 +329,24 @@ impl Gateway {
 
     /// Whether [`shutdown`](Self::shutdown) has begun.
     pub fn is_shutting_down(&self) -> bool {
-        self.inner.closing.load(Ordering::Acquire)
+        self.inner.shared.registry.is_closed()
     }
 
     /// Stops the gateway within `timeout` and reports what did not stop.
     ///
-    /// 1. No channel can register any more, and the inbox is closed: channels can push no
-    ///    new message (their [`InboxSender::send`] fails), but keep running.
+    /// 1. No channel can register any more, and a channel still starting (its
+    ///    [`register`](Self::register) has not returned) is told to stop: its token is
+    ///    cancelled. The inbox is closed: channels can push no new message (their
+    ///    [`InboxSender::send`] fails), but keep running.
     /// 2. Messages already received are handled and answered, until the deadline. Past
     ///    it, what is left is abandoned: dropped and nacked.
     /// 3. Every channel is cancelled and given the rest of the time (at least
-    ///    [`ShutdownReport::GRACE`]) to stop; a channel that does not is aborted.
+    ///    [`ShutdownReport::GRACE`]) to stop; a channel that does not is aborted. A start
+    ///    still in progress by then is abandoned (its registration drops it and fails) and
+    ///    reported as [`ChannelStop::TimedOut`].
     ///
+    /// The timeout covers all of it: nothing a channel does makes the shutdown wait
+    /// longer (but see [`ShutdownReport::GRACE`]). `Duration::MAX` waits without limit.
     /// Calling it again, or concurrently, returns the first call's report.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
         self.inner
@@ -341,6 +373,7 @@ impl Drop for Inner {
         self.intake.cancel();
         self.shared.abort.cancel();
         self.channels_root.cancel();
+        self.abandon_starts.cancel();
     }
 }
 

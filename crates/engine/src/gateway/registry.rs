@@ -1,5 +1,6 @@
-//! The registry of started channels: each channel with its own shutdown token and the task
-//! the gateway spawned for it, and how one channel is stopped within a deadline.
+//! The registry of channels: each started channel with its own shutdown token and the task
+//! the gateway spawned for it, the channels still starting, and how one channel is stopped
+//! within a deadline.
 
 use std::{
     collections::HashMap,
@@ -7,9 +8,12 @@ use std::{
 };
 
 use tokio::{task::JoinHandle, time::Instant};
-use tokio_util::sync::CancellationToken;
+use tokio_util::{
+    sync::CancellationToken,
+    task::{TaskTracker, task_tracker::TaskTrackerToken},
+};
 
-use super::{Channel, GatewayError};
+use super::{Channel, ChannelTask, GatewayError};
 
 /// The longest channel name, in bytes. Names are labels in logs and metrics.
 pub const MAX_CHANNEL_NAME_LEN: usize = 64;
@@ -53,83 +57,175 @@ impl Entry {
     }
 }
 
-/// The started channels by name, bounded.
+/// The channels by name, bounded: those started, and those whose start is in progress.
+///
+/// A registration reserves its name before it starts the channel and completes after, with
+/// no lock held while the channel starts: a start can take as long as it likes (a remote API
+/// to answer) without holding up another registration, an unregistration or the shutdown.
 pub(super) struct Registry {
-    channels: RwLock<HashMap<Arc<str>, Entry>>,
+    state: RwLock<State>,
     limit: usize,
+}
+
+#[derive(Default)]
+struct State {
+    channels: HashMap<Arc<str>, Entry>,
+    /// The channels whose start is in progress, with their shutdown tokens. Each holds its
+    /// name and counts toward the limit, but is not registered: replies cannot reach it.
+    starting: HashMap<Arc<str>, CancellationToken>,
+    /// Set when the gateway's shutdown begins: nothing registers after that.
+    closed: bool,
 }
 
 impl Registry {
     pub(super) fn new(limit: usize) -> Self {
         Self {
-            channels: RwLock::new(HashMap::new()),
+            state: RwLock::new(State::default()),
             limit,
         }
     }
 
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// The channel registered under `name`.
     pub(super) fn get(&self, name: &str) -> Option<Arc<dyn Channel>> {
-        let channels = self.channels.read().unwrap_or_else(PoisonError::into_inner);
-        channels.get(name).map(|entry| Arc::clone(&entry.channel))
+        let state = self.read();
+        state
+            .channels
+            .get(name)
+            .map(|entry| Arc::clone(&entry.channel))
     }
 
-    /// Whether a channel called `name` could be added now.
-    pub(super) fn check_room(&self, name: &str) -> Result<(), GatewayError> {
-        let channels = self.channels.read().unwrap_or_else(PoisonError::into_inner);
-        if channels.contains_key(name) {
+    /// Reserves `name` for a channel about to start with the token `shutdown`; the
+    /// reservation ends when the returned guard completes or is dropped. `starting` is held
+    /// until then, so that the shutdown can wait for the registration to end.
+    pub(super) fn reserve(
+        &self,
+        name: Arc<str>,
+        shutdown: CancellationToken,
+        starting: TaskTrackerToken,
+    ) -> Result<Reservation<'_>, GatewayError> {
+        let mut state = self.write();
+        if state.closed {
+            return Err(GatewayError::ShuttingDown);
+        }
+        if state.channels.contains_key(&name) || state.starting.contains_key(&name) {
             return Err(GatewayError::DuplicateChannel {
-                channel: name.to_owned(),
+                channel: name.to_string(),
             });
         }
-        if channels.len() >= self.limit {
+        if state.channels.len() + state.starting.len() >= self.limit {
             return Err(GatewayError::TooManyChannels { limit: self.limit });
         }
-        Ok(())
+        state.starting.insert(Arc::clone(&name), shutdown.clone());
+        Ok(Reservation {
+            registry: self,
+            name,
+            shutdown,
+            _starting: starting,
+            completed: false,
+        })
     }
 
-    /// Adds a started channel. Callers serialize registrations and check
-    /// [`check_room`](Self::check_room) first, so this only fails if that was skipped; the
-    /// entry is given back then so that the caller can stop it.
-    pub(super) fn insert(&self, name: Arc<str>, entry: Entry) -> Result<(), (GatewayError, Entry)> {
-        let mut channels = self
-            .channels
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        if channels.contains_key(&name) {
-            let channel = name.to_string();
-            return Err((GatewayError::DuplicateChannel { channel }, entry));
+    /// Refuses every registration from now on, and tells every channel still starting to
+    /// stop by cancelling its token.
+    pub(super) fn close(&self) {
+        let mut state = self.write();
+        state.closed = true;
+        for shutdown in state.starting.values() {
+            shutdown.cancel();
         }
-        if channels.len() >= self.limit {
-            return Err((GatewayError::TooManyChannels { limit: self.limit }, entry));
-        }
-        channels.insert(name, entry);
-        Ok(())
+    }
+
+    /// Whether [`close`](Self::close) was called.
+    pub(super) fn is_closed(&self) -> bool {
+        self.read().closed
+    }
+
+    /// The names of the channels whose start is still in progress, sorted.
+    pub(super) fn starting_names(&self) -> Vec<String> {
+        sorted(self.read().starting.keys())
     }
 
     /// Removes the channel called `name`.
     pub(super) fn remove(&self, name: &str) -> Option<Entry> {
-        let mut channels = self
-            .channels
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        channels.remove(name)
+        self.write().channels.remove(name)
     }
 
     /// Removes every channel.
     pub(super) fn drain(&self) -> Vec<(Arc<str>, Entry)> {
-        let mut channels = self
-            .channels
-            .write()
-            .unwrap_or_else(PoisonError::into_inner);
-        channels.drain().collect()
+        self.write().channels.drain().collect()
     }
 
     /// The names of the registered channels, sorted.
     pub(super) fn names(&self) -> Vec<String> {
-        let channels = self.channels.read().unwrap_or_else(PoisonError::into_inner);
-        let mut names: Vec<String> = channels.keys().map(|name| name.to_string()).collect();
-        names.sort_unstable();
-        names
+        sorted(self.read().channels.keys())
+    }
+}
+
+fn sorted<'a>(names: impl Iterator<Item = &'a Arc<str>>) -> Vec<String> {
+    let mut names: Vec<String> = names.map(|name| name.to_string()).collect();
+    names.sort_unstable();
+    names
+}
+
+/// A name reserved for a channel that is starting. Dropped without
+/// [`complete`](Self::complete) succeeding (the start failed, was abandoned, or the caller
+/// of `register` gave up), it frees the name and cancels the channel's token, so that
+/// nothing the start began outlives it.
+pub(super) struct Reservation<'a> {
+    registry: &'a Registry,
+    name: Arc<str>,
+    shutdown: CancellationToken,
+    /// Counts this registration among those that the shutdown waits for.
+    _starting: TaskTrackerToken,
+    completed: bool,
+}
+
+impl Reservation<'_> {
+    /// Registers `channel`, spawning its started `task` on `tasks`, under the reserved
+    /// name, unless the shutdown has begun meanwhile.
+    ///
+    /// The check and the spawn happen under one lock, so that no channel is registered
+    /// after the shutdown took the registry. A channel refused here was never registered
+    /// (no reply went through it) and its token is cancelled: its task is dropped unrun,
+    /// which the [`Channel`] contract says must stop everything it runs.
+    pub(super) fn complete(
+        &mut self,
+        channel: Arc<dyn Channel>,
+        task: ChannelTask,
+        tasks: &TaskTracker,
+    ) -> Result<(), GatewayError> {
+        let mut state = self.registry.write();
+        if state.closed {
+            drop(state);
+            drop(task);
+            return Err(GatewayError::ShuttingDown);
+        }
+        state.starting.remove(&self.name);
+        let entry = Entry {
+            channel,
+            shutdown: self.shutdown.clone(),
+            task: tasks.spawn(task),
+        };
+        state.channels.insert(Arc::clone(&self.name), entry);
+        self.completed = true;
+        Ok(())
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.completed {
+            self.shutdown.cancel();
+            self.registry.write().starting.remove(&self.name);
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
+use switchyard_core::deadline::deadline;
 use tokio::time::Instant;
 
 use super::{ChannelStop, Inner};
@@ -58,7 +59,8 @@ impl ShutdownReport {
         self.unresponsive_tasks
     }
 
-    /// How each channel stopped, sorted by name.
+    /// How each channel stopped, sorted by name. A channel whose start was still in
+    /// progress at the deadline, and was abandoned, is there as [`ChannelStop::TimedOut`].
     pub fn channels(&self) -> &[(String, ChannelStop)] {
         &self.channels
     }
@@ -85,13 +87,14 @@ impl ShutdownReport {
 /// Runs the shutdown; see [`Gateway::shutdown`](super::Gateway::shutdown).
 pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
     let started = Instant::now();
-    let deadline = started + timeout;
+    // Saturating: `Duration::MAX` means no limit, not a panic.
+    let drain_by = deadline(started, timeout);
     let shared = &inner.shared;
-    {
-        // Taken so that a registration in progress finishes first and none starts after.
-        let _registering = inner.registration.lock().await;
-        inner.closing.store(true, Ordering::Release);
-    }
+    // No registration succeeds from now on, and the channels still starting are told to
+    // stop. Their registrations are waited for in step 3, not here: a start must not hold
+    // up the shutdown past its deadline.
+    shared.registry.close();
+    inner.starting.close();
     let completed_before = shared.counters.completed.load(Ordering::Relaxed);
     tracing::info!(
         ?timeout,
@@ -112,7 +115,7 @@ pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
         shared.tasks.close();
         shared.tasks.wait().await;
     };
-    let drained_in_time = tokio::time::timeout_at(deadline, drain).await.is_ok();
+    let drained_in_time = tokio::time::timeout_at(drain_by, drain).await.is_ok();
     if !drained_in_time {
         shared.abort.cancel();
         let settle = async {
@@ -132,14 +135,37 @@ pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
     }
     let unresponsive_tasks = shared.tasks.len();
 
-    // 3: stop every channel, all at once, within what is left of the deadline.
-    let channel_deadline = deadline.max(Instant::now() + ShutdownReport::GRACE);
+    // 3: stop every channel, all at once, and wait for the registrations still starting,
+    // within what is left of the deadline.
+    let stop_by = drain_by.max(deadline(Instant::now(), ShutdownReport::GRACE));
     let stops = shared
         .registry
         .drain()
         .into_iter()
-        .map(|(name, entry)| async move { (name.to_string(), entry.stop(channel_deadline).await) });
-    let mut channels = futures::future::join_all(stops).await;
+        .map(|(name, entry)| async move { (name.to_string(), entry.stop(stop_by).await) });
+    let starts = async {
+        if tokio::time::timeout_at(stop_by, inner.starting.wait())
+            .await
+            .is_ok()
+        {
+            return Vec::new();
+        }
+        // Read before they are abandoned: each frees its name once its registration ends.
+        let unfinished = shared.registry.starting_names();
+        tracing::warn!(
+            channels = ?unfinished,
+            "channel starts did not end in time: abandoned"
+        );
+        inner.abandon_starts.cancel();
+        unfinished
+            .into_iter()
+            .map(|name| (name, ChannelStop::TimedOut))
+            .collect()
+    };
+    let (mut channels, abandoned) =
+        futures::future::join(futures::future::join_all(stops), starts).await;
+    channels.extend(abandoned);
+    inner.abandon_starts.cancel();
     inner.channels_root.cancel();
     inner.channel_tasks.close();
     channels.sort_unstable_by(|(a, _), (b, _)| a.cmp(b));

@@ -1,9 +1,9 @@
 //! Publishing an output: the destination-to-topic mapping, and the [`Target`] that
 //! publishes and settles the output's acker with the outcome.
 
-use std::sync::Arc;
+use std::{borrow::Cow, sync::Arc};
 
-use switchyard_core::{Error, Message, Publisher};
+use switchyard_core::{Error, Message, Publisher, redact};
 
 use super::signal::Signal;
 use crate::{EngineObserver, stats::ComponentStats};
@@ -29,9 +29,24 @@ pub fn topic_of(destination: &str) -> &str {
         .map_or(destination, |at| &destination[at + 3..])
 }
 
+/// `topic` as the observer is shown it. A topic under a prefix that carries a credential
+/// repeats it (`redis://app:secret@cache/audit` goes to the topic `app:secret@cache/audit`,
+/// in which no URL rule finds the userinfo any more), so that part is replaced with the
+/// redacted prefix's; any other credential-like text in it goes through [`redact`]. A
+/// topic with nothing to hide is borrowed back unchanged.
+pub(crate) fn shown_topic<'a>(prefix: &str, topic: &'a str) -> Cow<'a, str> {
+    if let Cow::Owned(redacted) = redact(prefix)
+        && let Some(rest) = topic.strip_prefix(topic_of(prefix))
+    {
+        return Cow::Owned(format!("{}{}", topic_of(&redacted), redact(rest)));
+    }
+    redact(topic)
+}
+
 /// A registered publisher, as the workers use it.
 pub(crate) struct Target {
-    /// The prefix it was registered under, which names it in hooks and health.
+    /// The prefix it was registered under, which resolves destinations to it. Hooks,
+    /// health, logs and metrics name it by its redacted label instead (`stats.label()`).
     pub(crate) name: Arc<str>,
     pub(crate) publisher: Arc<dyn Publisher>,
     pub(crate) stats: Arc<ComponentStats>,
@@ -82,7 +97,10 @@ impl Target {
                 "publish failed; nacking the message"
             );
         }
-        observer.on_publisher_error(&self.name, topic, error);
+        // The redacted label, like the log line and the metric: the prefix as registered
+        // may carry a credential (`redis://user:password@host/`), which the topic then
+        // repeats, and a hook is one more way out to logs and dashboards.
+        observer.on_publisher_error(self.stats.label(), &shown_topic(&self.name, topic), error);
     }
 }
 

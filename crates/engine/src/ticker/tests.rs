@@ -1,5 +1,5 @@
 //! The ticker on tokio's paused clock: timing, skipped ticks, errors, several messages per
-//! tick, and close.
+//! tick, close, and periods too long for the clock.
 
 use std::{
     sync::{Arc, Mutex},
@@ -147,4 +147,46 @@ fn a_zero_period_is_refused() {
         err.to_string(),
         "invalid engine configuration: `period` must not be zero"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn periods_up_to_far_future_tick_and_longer_ones_never_do() {
+    use switchyard_core::deadline::FAR_FUTURE;
+
+    // Up to `FAR_FUTURE`, a period ticks like any other.
+    let ticker = TickerSubscriber::new(FAR_FUTURE, |tick: Tick| async move {
+        Ok(vec![Message::new(tick.number.to_string())])
+    })
+    .unwrap();
+    let start = Instant::now();
+    let mut stream = ticker.subscribe("ignored").await.unwrap();
+    for expected in ["1", "2"] {
+        let message = timeout(FAR_FUTURE * 2, stream.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        assert_eq!(payload(&message), expected);
+    }
+    assert_eq!(start.elapsed(), FAR_FUTURE * 2);
+
+    // Past it, the ticker never ticks: no tick, and no panic computing one.
+    for period in [Duration::MAX, FAR_FUTURE + Duration::from_nanos(1)] {
+        let ticks = Arc::new(Mutex::new(0_u64));
+        let counted = ticks.clone();
+        let ticker = TickerSubscriber::new(period, move |_tick: Tick| {
+            *counted.lock().unwrap() += 1;
+            async { Ok(vec![Message::new("tick")]) }
+        })
+        .expect("the period only has to be non-zero");
+        let mut stream = ticker.subscribe("ignored").await.unwrap();
+        let long_after = FAR_FUTURE * 4;
+        assert!(
+            timeout(long_after, stream.next()).await.is_err(),
+            "{period:?}"
+        );
+        assert_eq!(*ticks.lock().unwrap(), 0, "{period:?}");
+        ticker.close().await.unwrap();
+        assert!(timeout(DEADLINE, stream.next()).await.unwrap().is_none());
+    }
 }

@@ -3,7 +3,7 @@
 use std::{any::Any, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 use futures::FutureExt;
-use switchyard_core::{Error as CoreError, redact};
+use switchyard_core::{Error as CoreError, deadline::FAR_FUTURE, redact};
 use tokio::{sync::watch, time::Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -12,9 +12,6 @@ use crate::{
     Backoff, Clock, Jitter, Partition, ScanContext, ScanReport, Scanner, health::Slot,
     jitter::first_tick_offset,
 };
-
-/// Thirty years: what a deadline that would overflow `Instant` becomes.
-const FAR_FUTURE: Duration = Duration::from_secs(30 * 365 * 24 * 3600);
 
 /// Everything a supervised task needs from its supervisor.
 #[derive(Debug, Clone)]
@@ -76,12 +73,8 @@ pub(crate) async fn owned(task: impl Future<Output = ()>, env: TaskEnv) {
     task.await;
 }
 
-/// `instant + delay`, saturating far in the future instead of overflowing.
-pub(crate) fn later(instant: Instant, delay: Duration) -> Instant {
-    instant
-        .checked_add(delay)
-        .unwrap_or_else(|| instant + FAR_FUTURE)
-}
+// `instant + delay`, saturating far in the future instead of overflowing.
+pub(crate) use switchyard_core::deadline::deadline as later;
 
 /// The next tick after one planned at `planned` that finished at `now`: one jittered
 /// interval later, or, when that is already past, the first interval boundary at or after

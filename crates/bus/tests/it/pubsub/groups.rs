@@ -136,3 +136,42 @@ async fn a_nack_after_the_whole_group_left_goes_to_the_group_formed_again() {
     let mut second = bus.subscribe_with("t", member_of("g")).unwrap();
     assert_eq!(recv_acked(&mut second, 1).await, ["m"]);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_member_is_not_handed_the_redeliveries_of_a_member_that_nacks() {
+    const BUFFER: usize = 2;
+    const MAX_IN_FLIGHT: usize = 2;
+    let bus = bus(PubSubConfig::builder()
+        .redelivery_delay(Duration::from_millis(1))
+        .max_redelivery_delay(Duration::from_millis(1)));
+    let options = SubscribeOptions::builder()
+        .group("workers")
+        .buffer(BUFFER)
+        .max_in_flight(MAX_IN_FLIGHT)
+        .policy(SlowConsumerPolicy::Fail)
+        .build()
+        .unwrap();
+    let stalled = bus.subscribe_with("jobs", options.clone()).unwrap();
+    let mut failing = bus.subscribe_with("jobs", options).unwrap();
+    for n in 0..200 {
+        // Refused with `QueueFull` once both members are full: that is the backpressure.
+        let _ = bus.publish("jobs", msg(n.to_string())).await;
+        for _ in 0..4 {
+            match tokio::time::timeout(Duration::from_millis(3), failing.next()).await {
+                Ok(Some(Ok(message))) => {
+                    message.nack();
+                }
+                _ => break,
+            }
+        }
+    }
+    // The stalled member's queue and retry lane stay within its buffer and in-flight
+    // limit (one more for a move racing its own stream); they used to take every
+    // redelivery of the nacking member, without bound.
+    let stats = stalled.stats();
+    assert!(
+        stats.queue_depth <= BUFFER + MAX_IN_FLIGHT + 1 && stats.in_flight <= MAX_IN_FLIGHT + 1,
+        "{stats:?}"
+    );
+    assert!(failing.stats().redelivered > 100, "{:?}", failing.stats());
+}

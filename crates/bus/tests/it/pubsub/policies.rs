@@ -57,6 +57,23 @@ async fn a_blocked_publisher_goes_on_when_the_consumer_takes_its_queue() {
     assert_eq!(slow.stats().dropped, 0);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_block_without_a_time_limit_waits_for_room() {
+    // `Duration::MAX` used to overflow the deadline and panic the publisher.
+    let unlimited = SlowConsumerPolicy::Block {
+        timeout: Duration::MAX,
+    };
+    let bus = default_bus();
+    let mut slow = bus.subscribe_with("t", with_policy(unlimited, 1)).unwrap();
+    bus.publish("t", msg("0")).await.unwrap();
+    let (published, received) = tokio::join!(
+        tokio::time::timeout(DEADLINE, bus.publish("t", msg("1"))),
+        recv_acked(&mut slow, 2)
+    );
+    published.expect("room came").expect("published");
+    assert_eq!(received, numbers(2));
+}
+
 #[tokio::test]
 async fn drop_oldest_keeps_the_newest_and_counts_what_it_drops() {
     let bus = default_bus();

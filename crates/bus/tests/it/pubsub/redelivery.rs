@@ -142,3 +142,42 @@ async fn settling_after_close_changes_nothing() {
     drop(b);
     assert!(ends(&mut subscription).await);
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_uncapped_backoff_stops_at_a_year_and_redelivery_goes_on() {
+    // `Duration::MAX` says "no cap"; the 31st nack of one message asks for 100 ms * 2^30,
+    // past the range of the redelivery timer, which used to kill the bus's task and with it
+    // every later redelivery.
+    let bus = bus(PubSubConfig::builder()
+        .redelivery_delay(Duration::from_millis(100))
+        .max_redelivery_delay(Duration::MAX));
+    let mut poison = bus
+        .subscribe_with("poison", SubscribeOptions::default())
+        .unwrap();
+    let mut healthy = bus
+        .subscribe_with("healthy", SubscribeOptions::default())
+        .unwrap();
+    bus.publish("poison", msg("p")).await.unwrap();
+    let start = Instant::now();
+    for _ in 0..32 {
+        let message = tokio::time::timeout(PubSubConfig::MAX_REDELIVERY_DELAY * 2, poison.next())
+            .await
+            .expect("redelivered within a year")
+            .expect("the stream is open")
+            .expect("a message");
+        message.nack();
+    }
+    assert!(
+        start.elapsed() > PubSubConfig::MAX_REDELIVERY_DELAY,
+        "the backoff reached the cap"
+    );
+
+    bus.publish("healthy", msg("h")).await.unwrap();
+    recv(&mut healthy).await.nack();
+    let again = tokio::time::timeout(Duration::from_secs(1), healthy.next()).await;
+    assert!(
+        matches!(again, Ok(Some(Ok(_)))),
+        "another subscription's nacked message comes back: {:?}",
+        healthy.stats()
+    );
+}

@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     Settings,
     connection::{self, Connection},
-    sessions::Sessions,
+    sessions::{Session, Sessions},
     wire,
 };
 use crate::gateway::{ErrorCategory, InboxSender, UserError, reply::ReplyTo};
@@ -80,7 +80,16 @@ pub(super) async fn run(acceptor: Acceptor) {
         next_session += 1;
         let session = next_session.to_string();
         let (replies, queue) = mpsc::channel(settings.reply_queue);
-        sessions.insert(session.clone(), replies.clone());
+        let stop_reading = shutdown.child_token();
+        let stop_writing = CancellationToken::new();
+        sessions.insert(
+            session.clone(),
+            Session {
+                replies: replies.clone(),
+                stop_reading: stop_reading.clone(),
+                stop_writing: stop_writing.clone(),
+            },
+        );
         tracing::debug!(channel = %channel, "tcp connection opened");
         let connection = Connection {
             channel: Arc::clone(&channel),
@@ -88,10 +97,16 @@ pub(super) async fn run(acceptor: Acceptor) {
             settings,
             inbox: inbox.clone(),
             sessions: Arc::clone(&sessions),
-            shutdown: shutdown.clone(),
+            shutdown: stop_reading,
             replies,
         };
-        connections.spawn(connection::serve(connection, stream, queue, permit));
+        connections.spawn(connection::serve(
+            connection,
+            stream,
+            queue,
+            stop_writing,
+            permit,
+        ));
     }
     drop(listener);
     // Every connection watches the same token: each stops reading, flushes the replies it

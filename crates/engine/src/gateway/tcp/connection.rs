@@ -32,6 +32,8 @@ pub(super) struct Connection {
     pub(super) settings: Settings,
     pub(super) inbox: InboxSender,
     pub(super) sessions: Arc<Sessions>,
+    /// Stops the reader: cancelled by the channel's shutdown, or when the session is
+    /// evicted.
     pub(super) shutdown: CancellationToken,
     /// The session's reply queue, also registered in `sessions` for the gateway's replies.
     pub(super) replies: mpsc::Sender<String>,
@@ -54,36 +56,78 @@ impl AckSink for Pending {
 }
 
 /// Serves the connection until the client closes it (and every request was answered), an
-/// I/O error, or the channel's shutdown. `permit` is the connection's slot under the
-/// channel's connection limit.
+/// I/O error, the channel's shutdown, or the session's eviction (`stop_writing`, with the
+/// reader's token). `permit` is the connection's slot under the channel's connection limit.
 pub(super) async fn serve(
     connection: Connection,
     stream: TcpStream,
     replies: mpsc::Receiver<String>,
+    stop_writing: CancellationToken,
     permit: OwnedSemaphorePermit,
 ) {
+    let channel = Arc::clone(&connection.channel);
     let (read, write) = stream.into_split();
-    tokio::join!(connection.read_loop(read), write_loop(write, replies));
+    let ((), discarded) = tokio::join!(
+        connection.read_loop(read),
+        write_loop(write, replies, stop_writing)
+    );
+    if discarded > 0 {
+        // The channel had accepted these replies, so their requests were acked, but the
+        // client never got them: the session was evicted (its warning says why) or the
+        // socket failed. Counted, so that no reply is lost without a trace.
+        metrics::counter!(
+            "switchyard_gateway_replies_undelivered_total",
+            "channel" => channel.to_string()
+        )
+        .increment(discarded as u64);
+        tracing::debug!(
+            channel = %channel,
+            discarded,
+            "connection closed before its queued replies were written"
+        );
+    }
     drop(permit);
 }
 
 /// Writes queued reply lines until every sender of the queue is gone, flushing whenever the
-/// queue runs empty; then closes the writing side.
-async fn write_loop(write: OwnedWriteHalf, mut replies: mpsc::Receiver<String>) {
+/// queue runs empty; then closes the writing side. Returns how many replies it discarded:
+/// when `stop` is cancelled (the session was evicted), it returns at once, dropping the
+/// line it was writing and every queued one, and the socket closes; when a write fails,
+/// what is left cannot be written either.
+async fn write_loop(
+    write: OwnedWriteHalf,
+    mut replies: mpsc::Receiver<String>,
+    stop: CancellationToken,
+) -> usize {
     let mut write = BufWriter::new(write);
-    while let Some(line) = replies.recv().await {
-        let mut written = write.write_all(line.as_bytes()).await;
-        if written.is_ok() && replies.is_empty() {
-            written = write.flush().await;
-        }
+    loop {
+        let line = tokio::select! {
+            biased;
+            () = stop.cancelled() => return replies.len(),
+            line = replies.recv() => line,
+        };
+        let Some(line) = line else { break };
+        let written = async {
+            write.write_all(line.as_bytes()).await?;
+            if replies.is_empty() {
+                write.flush().await?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+        let written = tokio::select! {
+            biased;
+            () = stop.cancelled() => return 1 + replies.len(),
+            written = written => written,
+        };
         if let Err(err) = written {
             tracing::debug!(error = %err, "connection write failed");
-            return;
+            return 1 + replies.len();
         }
     }
     if let Err(err) = write.shutdown().await {
         tracing::debug!(error = %err, "connection close failed");
     }
+    0
 }
 
 /// What the reader found next.

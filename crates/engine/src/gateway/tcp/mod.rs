@@ -41,6 +41,25 @@
 //! A connection over [`max_connections`](TcpJsonChannelBuilder::max_connections) gets one
 //! `unavailable` error line and is closed.
 //!
+//! # Slow readers
+//!
+//! Each connection's replies wait in a queue of
+//! [`reply_queue`](TcpJsonChannelBuilder::reply_queue) lines, which a writer task drains to
+//! the socket. The gateway never waits for room in it: it holds a permit of its
+//! [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight) while it sends a
+//! reply, so waiting on one client that does not read would soon leave no permit for the
+//! others. A reply (or a push through [`Gateway::send_to`](crate::gateway::Gateway::send_to))
+//! that finds the queue full (the client left that many replies unread, on top of what
+//! the socket buffers) closes the connection at once instead: the reply is
+//! refused, so its request is nacked; the replies still queued are discarded (their
+//! requests were acked when they were queued); the requests not yet answered are nacked
+//! as their replies find the session gone. Each such connection is logged (at most one
+//! warning a second), counted by
+//! [`slow_readers_closed`](TcpJsonChannel::slow_readers_closed) and the
+//! `switchyard_gateway_tcp_slow_readers_total` counter, and every reply that did not
+//! reach its client by `switchyard_gateway_replies_undelivered_total`. Only the slow client
+//! loses anything; a client that reads its replies is never closed this way.
+//!
 //! # Example
 //!
 //! ```
@@ -78,12 +97,18 @@ mod wire;
 
 use std::{
     net::SocketAddr,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use async_trait::async_trait;
-use switchyard_core::{Error, Limits, Result};
-use tokio::net::{TcpListener, ToSocketAddrs};
+use switchyard_core::{Error, Limits, Result, Throttle};
+use tokio::{
+    net::{TcpListener, ToSocketAddrs},
+    sync::mpsc::error::TrySendError,
+};
 use tokio_util::sync::CancellationToken;
 
 use self::sessions::Sessions;
@@ -101,6 +126,10 @@ pub struct TcpJsonChannel {
     listener: Mutex<Option<TcpListener>>,
     settings: Settings,
     sessions: Arc<Sessions>,
+    /// Connections closed because their client did not read its replies.
+    evicted: AtomicU64,
+    /// Lets one slow-reader warning a second into the log; `evicted` counts them all.
+    warnings: Throttle,
 }
 
 /// The validated settings of a [`TcpJsonChannel`].
@@ -133,6 +162,35 @@ impl TcpJsonChannel {
     pub fn connections(&self) -> usize {
         self.sessions.len()
     }
+
+    /// How many connections were closed because their client did not read its replies;
+    /// see [slow readers](crate::gateway::tcp#slow-readers).
+    pub fn slow_readers_closed(&self) -> u64 {
+        self.evicted.load(Ordering::Relaxed)
+    }
+
+    /// Closes the connection of `session`, whose reply queue is full, and says so.
+    fn evict_slow_reader(&self, session: &str) {
+        // Only the send that finds the session still open counts and logs it.
+        if !self.sessions.evict(session) {
+            return;
+        }
+        self.evicted.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(
+            "switchyard_gateway_tcp_slow_readers_total",
+            "channel" => self.name.to_string()
+        )
+        .increment(1);
+        if let Some(suppressed) = self.warnings.admit() {
+            tracing::warn!(
+                channel = %self.name,
+                reply_queue = self.settings.reply_queue,
+                suppressed,
+                "tcp client does not read its replies: connection closed, \
+                 its queued replies discarded and its unanswered requests nacked"
+            );
+        }
+    }
 }
 
 #[async_trait]
@@ -162,19 +220,34 @@ impl Channel for TcpJsonChannel {
         })))
     }
 
+    /// Queues the reply for its connection's writer, without waiting: the gateway holds a
+    /// permit of its concurrency limit while it sends, so waiting here for a client that
+    /// does not read would let one client starve every other. A full queue closes the
+    /// connection instead and refuses the reply; see
+    /// [slow readers](crate::gateway::tcp#slow-readers).
     async fn send(&self, outgoing: Outgoing) -> Result<()> {
         let (session, message) = outgoing.into_parts();
-        let Some(writer) = self.sessions.get(&session) else {
+        let Some(open) = self.sessions.get(&session) else {
             return Err(Error::UnknownDestination {
                 destination: format!("{}/{session}", self.name),
             });
         };
-        writer
-            .send(wire::encode(&message))
-            .await
-            .map_err(|_closed| Error::Closed {
+        // Reserved before the reply is encoded: a full queue costs no encoding.
+        match open.replies.try_reserve() {
+            Ok(slot) => {
+                slot.send(wire::encode(&message));
+                Ok(())
+            }
+            Err(TrySendError::Full(())) => {
+                self.evict_slow_reader(&session);
+                Err(Error::QueueFull {
+                    queue: format!("{}/{session} replies", self.name),
+                })
+            }
+            Err(TrySendError::Closed(())) => Err(Error::Closed {
                 component: "tcp connection",
-            })
+            }),
+        }
     }
 }
 
@@ -213,7 +286,13 @@ impl TcpJsonChannelBuilder {
         self
     }
 
-    /// How many replies wait, per connection, for a client that reads slowly.
+    /// How many replies wait, per connection, for a client that reads slowly, beyond what
+    /// the socket buffers. A reply that finds them all waiting closes the connection: see
+    /// [slow readers](crate::gateway::tcp#slow-readers). For clients that pipeline
+    /// requests, keep it at least the gateway's
+    /// [`max_in_flight`](crate::gateway::GatewayBuilder::max_in_flight) times the replies
+    /// a request gets: that many can come for one connection at once, before its writer
+    /// has had a turn to run. The default covers the gateway's default limit.
     pub fn reply_queue(mut self, capacity: usize) -> Self {
         self.reply_queue = capacity;
         self
@@ -264,6 +343,8 @@ impl TcpJsonChannelBuilder {
                 limits: self.limits,
             },
             sessions: Arc::new(Sessions::default()),
+            evicted: AtomicU64::new(0),
+            warnings: Throttle::default(),
         })
     }
 }

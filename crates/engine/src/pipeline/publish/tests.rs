@@ -1,4 +1,4 @@
-//! The destination-to-topic mapping, as a table.
+//! The destination-to-topic mapping, and the topic that observers are shown, as tables.
 
 use super::topic_of;
 
@@ -34,4 +34,29 @@ proptest::proptest! {
             .map_or(destination.as_str(), |(_, topic)| topic);
         proptest::prop_assert_eq!(topic_of(&destination), expected);
     }
+}
+
+fn check_shown(prefix: &str, topic: &str, expected: &str) {
+    assert_eq!(
+        super::shown_topic(prefix, topic),
+        expected,
+        "{prefix} {topic}"
+    );
+}
+
+#[test]
+fn a_topic_never_shows_a_credential_of_its_prefix() {
+    check_shown(
+        "redis://app:hunter2@cache/",
+        "app:hunter2@cache/audit",
+        "[REDACTED]@cache/audit",
+    );
+    check_shown(
+        "redis://app:hunter2@cache/",
+        "app:hunter2@cache/a?password=x",
+        "[REDACTED]@cache/a?password=[REDACTED]",
+    );
+    check_shown("mem://", "orders", "orders");
+    check_shown("mem://audit", "audit/eu", "audit/eu");
+    check_shown("mem://", "orders?token=abc", "orders?token=[REDACTED]");
 }

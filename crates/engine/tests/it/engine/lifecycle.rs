@@ -3,13 +3,13 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
-use switchyard_core::{Error, Message, Subscriber};
-use switchyard_engine::{
-    ComponentKind, Engine, EngineError, EngineState, RouterOptions, TickerSubscriber,
-};
+use switchyard_core::{Error, Subscriber};
+use switchyard_engine::{ComponentKind, Engine, EngineError, EngineState, RouterOptions};
 use switchyard_routing::router::{Router, TypePrefix};
 
-use super::support::{ChannelSubscriber, RecordingPublisher, within};
+use super::support::{
+    ChannelSubscriber, RecordingPublisher, start_with_a_closed_subscriber, within,
+};
 
 fn empty_router() -> Router {
     Router::builder().build()
@@ -201,17 +201,7 @@ async fn a_dead_letter_without_a_publisher_fails_the_start() {
 #[tokio::test]
 async fn a_failed_subscribe_closes_the_others_and_stops() {
     let engine = Engine::new();
-    let (first, _feeder) = ChannelSubscriber::new(1);
-    let closed = TickerSubscriber::new(Duration::from_secs(1), |_tick| async {
-        Ok(Vec::<Message>::new())
-    })
-    .unwrap();
-    closed.close().await.unwrap();
-    engine.add_subscriber("first", first.clone(), "t").unwrap();
-    engine
-        .add_subscriber("closed", std::sync::Arc::new(closed), "t")
-        .unwrap();
-    let err = within("start", engine.start()).await.unwrap_err();
+    let (err, first, _feeder) = start_with_a_closed_subscriber(&engine).await;
     assert!(
         matches!(&err, EngineError::Subscribe { name, source: Error::Closed { .. } } if name == "closed"),
         "{err}"

@@ -223,3 +223,46 @@ async fn health_never_shows_a_credential_from_a_name() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn the_publisher_hook_never_sees_a_credential_of_the_prefix() {
+    let seen = Seen::default();
+    let engine = Engine::builder()
+        .observer(recording_observer(&seen))
+        .build()
+        .unwrap();
+    let (subscriber, feeder) = ChannelSubscriber::new(8);
+    let prefix = "redis://app:hunter2@cache/";
+    let publisher = RecordingPublisher::with(Behaviour {
+        reject: vec!["app:hunter2@cache/audit".to_owned()],
+        ..Behaviour::default()
+    });
+    let router = Router::builder()
+        .handle(
+            "orders.audit",
+            handler_fn(move |_m: Message| async move {
+                Ok(vec![to("audit", &format!("{prefix}audit"))])
+            }),
+        )
+        .unwrap()
+        .build();
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    engine.add_router("orders", router).unwrap();
+    engine.add_publisher(prefix, publisher).unwrap();
+    within("start", engine.start()).await.unwrap();
+
+    let audit = feeder.send(typed("orders.audit")).await;
+    assert!(matches!(
+        feeder.log.outcome_of(&audit).await,
+        Outcome::Nacked(_)
+    ));
+    let seen = seen.lock().unwrap().clone();
+    assert_eq!(
+        seen,
+        ["publisher redis://[REDACTED]@cache/ [REDACTED]@cache/audit"],
+        "the hook gets the redacted prefix and topic"
+    );
+    within("stop", engine.stop(Duration::from_secs(5)))
+        .await
+        .unwrap();
+}

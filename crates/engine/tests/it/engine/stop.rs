@@ -1,13 +1,13 @@
 //! Stopping under load: nothing is lost, and every message is counted exactly, as processed
 //! and acked or left and nacked.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{collections::BTreeSet, sync::atomic::Ordering, time::Duration};
 
-use switchyard_core::{Message, NackCause, handler_fn};
-use switchyard_engine::{Engine, EngineBuilder, StopReport};
+use switchyard_core::{Error, Message, NackCause, handler_fn};
+use switchyard_engine::{Engine, EngineBuilder, EngineError, StopReport};
 use switchyard_routing::router::Router;
 
-use super::support::{Outcome, Rig, typed, within};
+use super::support::{Outcome, Rig, start_with_a_closed_subscriber, typed, within};
 
 const MESSAGES: usize = 200;
 
@@ -173,4 +173,45 @@ async fn each_worker_count_drains_completely() {
         assert_eq!(report.in_flight_at_stop, 0);
         check_accounting(&rig, &report);
     }
+}
+
+/// `Duration::MAX` as the close timeout means "no limit": neither `stop` nor a start that
+/// fails (and closes the subscribers it opened) may panic adding it to the clock.
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_close_timeout_means_no_limit() {
+    let unbounded = || Engine::builder().close_timeout(Duration::MAX);
+
+    let rig = Rig::new(unbounded(), slow_router(Duration::from_millis(1)))
+        .start()
+        .await;
+    for _ in 0..MESSAGES {
+        rig.feeder.send(typed("orders.created")).await;
+    }
+    rig.feeder.log.settled(MESSAGES).await;
+    let report = within("stop", rig.engine.stop(Duration::from_secs(60)))
+        .await
+        .unwrap();
+    assert!(report.quiescent, "{report:?}");
+    assert_eq!(report.totals.acked, MESSAGES as u64);
+    assert_eq!(report.close_failures, 0);
+    assert_eq!(rig.publisher.closes.load(Ordering::SeqCst), 1);
+    check_accounting(&rig, &report);
+
+    let engine = unbounded().build().unwrap();
+    let (err, first, _feeder) = start_with_a_closed_subscriber(&engine).await;
+    assert!(
+        matches!(
+            &err,
+            EngineError::Subscribe {
+                source: Error::Closed { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert_eq!(
+        first.closes.load(Ordering::SeqCst),
+        1,
+        "the subscriber opened before the failure is closed"
+    );
 }

@@ -16,9 +16,29 @@ use futures::stream;
 use switchyard_core::{
     AckSink, Acker, Error, Message, MessageStream, NackCause, Publisher, Result, Subscriber,
 };
-use switchyard_engine::{Engine, EngineBuilder};
+use switchyard_engine::{Engine, EngineBuilder, EngineError, TickerSubscriber};
 use switchyard_routing::router::Router;
 use tokio::sync::{Notify, Semaphore, mpsc};
+
+/// Starts `engine` with two subscribers: `first`, and `closed`, a ticker closed before the
+/// start, which fails the start. Returns the start's error, and `first` with its feeder, to
+/// check what became of it.
+pub(crate) async fn start_with_a_closed_subscriber(
+    engine: &Engine,
+) -> (EngineError, Arc<ChannelSubscriber>, Feeder) {
+    let (first, feeder) = ChannelSubscriber::new(1);
+    let closed = TickerSubscriber::new(Duration::from_secs(1), |_tick| async {
+        Ok(Vec::<Message>::new())
+    })
+    .unwrap();
+    closed.close().await.unwrap();
+    engine.add_subscriber("first", first.clone(), "t").unwrap();
+    engine
+        .add_subscriber("closed", Arc::new(closed), "t")
+        .unwrap();
+    let err = within("start", engine.start()).await.unwrap_err();
+    (err, first, feeder)
+}
 
 /// How long any wait may take before the test fails as hung. Paused-clock tests reach it
 /// at once when nothing else can run.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use switchyard_core::{AckState, Error, Limits, Message, handler_fn};
 use switchyard_engine::gateway::{
-    Gateway, InProcessChannel, InProcessHandle,
+    Gateway, GatewayBuilder, InProcessChannel, InProcessHandle,
     reply::{ERROR_TYPE, attr},
 };
 use switchyard_routing::router::Router;
@@ -172,4 +172,37 @@ async fn a_router_target_answers_unknown_types_with_bad_request() {
         "the message has no `type` attribute",
     )
     .await;
+}
+
+/// `Duration::MAX` as the request timeout means "no limit": a handler far slower than the
+/// default timeout is answered normally, and nothing panics computing the deadline.
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_request_timeout_never_times_a_request_out() {
+    let slow = GatewayBuilder::DEFAULT_REQUEST_TIMEOUT * 10;
+    let gateway = Gateway::builder()
+        .handler(handler_fn(move |request: Message| async move {
+            tokio::time::sleep(slow).await;
+            Ok(vec![Message::new(request.payload().clone())])
+        }))
+        .request_timeout(Duration::MAX)
+        .build()
+        .expect("the request timeout only has to be non-zero");
+    let (channel, mut handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+    let message = request("slow", "late but fine");
+    within(handle.send("s", message.clone())).await.unwrap();
+
+    // Longer than `within` allows: the handler takes ten default timeouts.
+    let reply = tokio::time::timeout(slow * 2, handle.recv())
+        .await
+        .expect("answered: the message task did not panic on its deadline")
+        .expect("a reply");
+    assert_eq!(reply.message().payload(), "late but fine");
+    assert_eq!(attribute(&reply, attr::ERROR), None);
+    assert_eq!(message.acker().state(), AckState::Acked);
+    assert!(
+        within(gateway.shutdown(Duration::from_secs(5)))
+            .await
+            .is_clean()
+    );
 }

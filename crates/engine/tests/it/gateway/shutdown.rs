@@ -1,10 +1,13 @@
 //! Stopping one channel, and the whole gateway: draining within the deadline, abandoning
-//! (and nacking) what misses it, and reporting channels that do not stop.
+//! (and nacking) what misses it, reporting channels that do not stop, and (in `starting`)
+//! channels whose start is still in progress.
+
+mod starting;
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use switchyard_core::{AckState, Message, Result, handler_fn};
+use switchyard_core::{AckState, Handler, Message, Result, handler_fn};
 use switchyard_engine::gateway::{
     Channel, ChannelStop, ChannelTask, Gateway, GatewayError, InProcessChannel, InboxSender,
     Outgoing,
@@ -13,6 +16,25 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::support::{echo, request, within};
+
+/// A handler that echoes each request once `gate` gives it a permit, and says on `entered`
+/// that it started: the test holds requests in flight as long as it likes.
+fn gated_echo() -> (Arc<Semaphore>, mpsc::Receiver<()>, impl Handler + 'static) {
+    let gate = Arc::new(Semaphore::new(0));
+    let (entered_tx, entered) = mpsc::channel::<()>(8);
+    let handler = {
+        let gate = Arc::clone(&gate);
+        handler_fn(move |request: Message| {
+            let (gate, entered) = (Arc::clone(&gate), entered_tx.clone());
+            async move {
+                let _ = entered.send(()).await;
+                gate.acquire().await.expect("the gate stays open").forget();
+                Ok(vec![Message::new(request.payload().clone())])
+            }
+        })
+    };
+    (gate, entered, handler)
+}
 
 /// How a [`TestChannel`] reacts to its shutdown.
 #[derive(Clone, Copy)]
@@ -138,19 +160,7 @@ async fn stopping_one_channel_leaves_the_others_running() {
 
 #[tokio::test(start_paused = true)]
 async fn shutdown_drains_what_was_received_and_reports_it() {
-    let gate = Arc::new(Semaphore::new(0));
-    let (entered_tx, mut entered) = mpsc::channel::<()>(8);
-    let handler = {
-        let gate = Arc::clone(&gate);
-        handler_fn(move |request: Message| {
-            let (gate, entered) = (Arc::clone(&gate), entered_tx.clone());
-            async move {
-                let _ = entered.send(()).await;
-                gate.acquire().await.expect("the gate stays open").forget();
-                Ok(vec![Message::new(request.payload().clone())])
-            }
-        })
-    };
+    let (gate, mut entered, handler) = gated_echo();
     let gateway = Gateway::builder()
         .handler(handler)
         .max_in_flight(1)
@@ -259,4 +269,45 @@ async fn what_misses_the_deadline_is_abandoned_and_nacked() {
             .all(|message| message.acker().state() == AckState::Nacked)
     );
     assert_eq!(gateway.in_flight(), 0);
+}
+
+/// `Duration::MAX` means "no limit" for `shutdown` and `unregister` (and, here, for the
+/// request): they wait for what they wait for, and nothing panics adding the timeout to
+/// the clock.
+#[tokio::test(start_paused = true)]
+async fn unbounded_timeouts_wait_without_limit() {
+    let (gate, mut entered, handler) = gated_echo();
+    let gateway = Gateway::builder()
+        .handler(handler)
+        .request_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let (one, _one) = InProcessChannel::new("one", 8).unwrap();
+    gateway.register(one).await.unwrap();
+    let stop = within(gateway.unregister("one", Duration::MAX))
+        .await
+        .unwrap();
+    assert_eq!(stop, ChannelStop::Stopped);
+
+    let (channel, mut handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+    let message = request("work", "slow");
+    within(handle.send("s", message.clone())).await.unwrap();
+    within(entered.recv()).await.expect("the handler started");
+    let shutdown = gateway.shutdown(Duration::MAX);
+    tokio::pin!(shutdown);
+    assert!(futures::poll!(&mut shutdown).is_pending());
+    // An hour later, well past any default, the shutdown still waits for the handler.
+    tokio::time::advance(Duration::from_secs(3600)).await;
+    assert!(futures::poll!(&mut shutdown).is_pending());
+
+    gate.add_permits(1);
+    let report = within(&mut shutdown).await;
+    assert!(report.is_clean(), "{report:?}");
+    assert_eq!(report.drained(), 1);
+    assert_eq!(
+        within(handle.recv()).await.unwrap().message().payload(),
+        "slow"
+    );
+    assert_eq!(message.acker().state(), AckState::Acked);
 }

@@ -1,16 +1,17 @@
 //! The line-delimited JSON channel, driven by a real client over a real loopback socket.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use serde_json::{Value, json};
-use switchyard_core::{Message, handler_fn};
+use switchyard_core::{Acker, Attributes, Bytes, Message, handler_fn};
 use switchyard_engine::gateway::{Gateway, TcpJsonChannel};
 use tokio::{
-    io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines},
+    io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines},
     net::{
         TcpStream,
         tcp::{OwnedReadHalf, OwnedWriteHalf},
     },
+    sync::mpsc,
 };
 
 use super::support::within;
@@ -241,4 +242,83 @@ async fn connections_over_the_limit_are_turned_away_and_slots_come_back() {
             .await
             .is_clean()
     );
+}
+
+/// Far more than a loopback socket buffers (a few MiB on each side), so that one such
+/// reply that the client does not read blocks its connection's writer for good.
+const BIG: usize = 16 * 1024 * 1024;
+
+#[tokio::test]
+async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
+    let payload = Bytes::from(vec![b'x'; BIG]);
+    let (called, mut calls) = mpsc::unbounded_channel::<()>();
+    let handler = handler_fn(move |request: Message| {
+        let (payload, called) = (payload.clone(), called.clone());
+        async move {
+            let big = request.attributes().message_type() == Some("big");
+            let mut attributes = Attributes::new();
+            attributes.insert("type", if big { "big.reply" } else { "pong" })?;
+            let payload = if big {
+                let _ = called.send(());
+                payload
+            } else {
+                Bytes::new()
+            };
+            // Built from parts: a builder would refuse a payload over the default limits.
+            Ok(vec![Message::from_parts(
+                payload,
+                attributes,
+                Acker::noop(),
+            )])
+        }
+    });
+    // Two permits, and a send timeout far longer than the test: were the gateway to wait
+    // for the slow client's queue, its requests would hold both permits throughout.
+    let gateway = Gateway::builder()
+        .handler(handler)
+        .max_in_flight(2)
+        .send_timeout(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let channel = Arc::new(
+        TcpJsonChannel::builder("tcp")
+            .reply_queue(1)
+            .bind("127.0.0.1:0")
+            .await
+            .unwrap(),
+    );
+    let address = channel.local_addr();
+    gateway.register_arc(channel.clone()).await.unwrap();
+
+    // The slow client sends six requests and reads nothing. Reply 1 fills the socket and
+    // blocks the writer, reply 2 fills the queue, and by reply 3 at the latest a reply
+    // finds it full. Were the gateway to wait for room, the tasks of requests 3 and 4 would
+    // now hold both permits.
+    let mut slow = within(TcpStream::connect(address)).await.unwrap();
+    within(slow.write_all("{\"type\":\"big\"}\n".repeat(6).as_bytes()))
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        within(calls.recv())
+            .await
+            .expect("the slow client's requests are handled");
+    }
+
+    // A client that reads is answered at once, on its own connection.
+    let mut good = Client::connect(address).await;
+    good.send("{\"type\":\"ping\"}\n").await;
+    assert_eq!(good.recv().await["type"], "pong");
+
+    // The slow client was closed, once, cut off in the middle of its first reply.
+    assert_eq!(channel.slow_readers_closed(), 1);
+    assert_eq!(channel.connections(), 1, "only the good client is left");
+    let mut unread = Vec::new();
+    // EOF or a reset: either way, the connection ends.
+    let _ = within(slow.read_to_end(&mut unread)).await;
+    assert!(unread.len() < BIG, "{} bytes", unread.len());
+
+    // Nothing of the slow client's is left waiting on it: the shutdown is clean.
+    drop(good);
+    let report = within(gateway.shutdown(Duration::from_secs(5))).await;
+    assert!(report.is_clean(), "{report:?}");
 }
