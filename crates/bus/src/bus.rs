@@ -135,7 +135,8 @@ impl Bus {
     /// request is published to the topic's subscribers, which answer with `respond`.
     ///
     /// The pending entry is removed on the response, on the timeout and when this future is
-    /// dropped.
+    /// dropped. An endpoint whose handler is still running at the timeout has its call
+    /// ended and counted as a failure, so that an endpoint that hangs opens its circuit.
     pub async fn request(
         &self,
         topic: &str,
@@ -160,15 +161,23 @@ impl Bus {
             self.publish_request(topic, message, deadline, timeout)
                 .await?;
         } else {
-            let delivered =
-                tokio::time::timeout_at(deadline, self.inner.endpoints.deliver(topic, &message))
-                    .await
-                    .map_err(|_| RequestError::Timeout { after: timeout })?;
+            // The handler's call ends at the deadline too, as a failure of its endpoint, so
+            // that an endpoint that hangs opens its circuit like one that fails.
+            let delivery = self
+                .inner
+                .endpoints
+                .deliver_until(topic, &message, Some(deadline));
+            let delivered = tokio::time::timeout_at(deadline, delivery)
+                .await
+                .map_err(|_| RequestError::Timeout { after: timeout })?;
             match delivered {
                 Ok(outputs) => {
                     if let Some(response) = outputs.into_iter().next() {
                         self.respond(&message, response).await?;
                     }
+                }
+                Err(EndpointError::TimedOut { .. }) => {
+                    return Err(RequestError::Timeout { after: timeout });
                 }
                 Err(EndpointError::NoEndpoint { .. }) => {
                     self.publish_request(topic, message, deadline, timeout)

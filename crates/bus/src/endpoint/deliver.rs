@@ -39,9 +39,20 @@ impl EndpointRegistry {
         topic: &str,
         message: &Message,
     ) -> Result<Vec<Message>, EndpointError> {
+        self.deliver_until(topic, message, None).await
+    }
+
+    /// [`deliver`](Self::deliver), ending the handler's call at `deadline` with
+    /// [`EndpointError::TimedOut`], which counts as a failure of the endpoint.
+    pub(crate) async fn deliver_until(
+        &self,
+        topic: &str,
+        message: &Message,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Message>, EndpointError> {
         let admission = self.route(topic)?;
         let _slot = self.acquire_slot().await?;
-        admission.call(message).await
+        admission.call(message, deadline).await
     }
 
     /// Delivers `message` to the endpoint `id`, whatever its route.
@@ -74,7 +85,7 @@ impl EndpointRegistry {
                     refusal: endpoint.refusal(reason),
                 })?;
         let _slot = self.acquire_slot().await?;
-        admission.call(message).await
+        admission.call(message, None).await
     }
 
     /// Whether [`deliver`](Self::deliver) would fail with [`EndpointError::NoEndpoint`]

@@ -202,6 +202,15 @@ pub enum EndpointError {
         source: switchyard_core::Error,
     },
 
+    /// The chosen endpoint's handler did not answer before the caller's deadline (a
+    /// request's timeout). It counts as a failure of the endpoint, so that a hanging
+    /// endpoint opens its circuit like a failing one.
+    #[error("endpoint `{}` did not answer in time", redact(endpoint))]
+    TimedOut {
+        /// The endpoint's id.
+        endpoint: Arc<str>,
+    },
+
     /// The registry was [shut down](super::EndpointRegistry::shutdown).
     #[error("the endpoint registry is shut down")]
     Closed,
@@ -215,7 +224,8 @@ impl EndpointError {
         match self {
             EndpointError::Unavailable { .. }
             | EndpointError::Refused { .. }
-            | EndpointError::Saturated { .. } => true,
+            | EndpointError::Saturated { .. }
+            | EndpointError::TimedOut { .. } => true,
             EndpointError::Handler { source, .. } => source.is_transient(),
             EndpointError::NoEndpoint { .. }
             | EndpointError::UnknownEndpoint { .. }

@@ -127,7 +127,7 @@ impl EndpointRegistry {
 
         let calls = admitted.into_iter().map(|(at, admission)| async move {
             let result = match self.acquire_slot().await {
-                Ok(_slot) => admission.call(message).await,
+                Ok(_slot) => admission.call(message, None).await,
                 Err(err) => Err(err),
             };
             (at, result)

@@ -56,7 +56,9 @@ use super::{
 ///   [`consecutive_failures`](EndpointConfig::consecutive_failures) failures in a row, or
 ///   when the failure rate in a sliding time window passes a threshold; after a cool-down it
 ///   lets a few trial calls through, whose successes close it and whose failure opens it
-///   again. Every error a handler returns counts as a failure.
+///   again. Every error a handler returns counts as a failure, and so does a call still
+///   running when the [`Bus::request`](crate::Bus::request) that made it times out; a
+///   call whose caller gave up otherwise counts as neither.
 /// - **Slow routing.** A routing decision (matching and choosing, not the handler call)
 ///   that takes at least the
 ///   [`slow_routing_threshold`](EndpointConfig::slow_routing_threshold) is logged at warn

@@ -228,11 +228,33 @@ impl Admission {
     }
 
     /// Calls the endpoint's handler with `message` and records the outcome. Every error
-    /// counts as a failure of the endpoint.
-    pub(crate) async fn call(mut self, message: &Message) -> Result<Vec<Message>, EndpointError> {
+    /// counts as a failure of the endpoint, and so does a handler still running at
+    /// `deadline`, which ends the call with [`EndpointError::TimedOut`]. Without a
+    /// deadline, a call cancelled by its caller counts as neither.
+    pub(crate) async fn call(
+        mut self,
+        message: &Message,
+        deadline: Option<Instant>,
+    ) -> Result<Vec<Message>, EndpointError> {
         let endpoint = &self.endpoint;
         let span = tracing::debug_span!("endpoint", endpoint = %endpoint.id);
-        let result = endpoint.handler.handle(message).instrument(span).await;
+        let handled = endpoint.handler.handle(message).instrument(span);
+        let result = match deadline {
+            None => handled.await,
+            Some(deadline) => match tokio::time::timeout_at(deadline, handled).await {
+                Ok(result) => result,
+                Err(_elapsed) => {
+                    endpoint.failures.fetch_add(1, Ordering::Relaxed);
+                    endpoint.failed_total.increment(1);
+                    if let Some(ticket) = self.ticket.take() {
+                        endpoint.record(ticket, CallOutcome::Failure);
+                    }
+                    return Err(EndpointError::TimedOut {
+                        endpoint: endpoint.id.clone(),
+                    });
+                }
+            },
+        };
         let outcome = match &result {
             Ok(_) => {
                 endpoint.deliveries.fetch_add(1, Ordering::Relaxed);

@@ -198,16 +198,19 @@ impl Correlator {
         }
     }
 
-    /// Removes a request that is no longer waited for. `timed_out` counts it.
-    fn forget(&self, id: Key, timed_out: bool) {
+    /// Removes a request that is no longer waited for; `timed_out` counts it. Returns
+    /// whether it was still waiting: `false` if a response, or `close`, took it first.
+    fn forget(&self, id: Key, timed_out: bool) -> bool {
         let mut state = self.state();
-        if state.pending.remove(&id).is_some() {
-            state.remember_expired(id);
-            drop(state);
-            if timed_out {
-                self.shared.timed_out.fetch_add(1, Relaxed);
-            }
+        if state.pending.remove(&id).is_none() {
+            return false;
         }
+        state.remember_expired(id);
+        drop(state);
+        if timed_out {
+            self.shared.timed_out.fetch_add(1, Relaxed);
+        }
+        true
     }
 
     /// Fails every waiting request with [`RequestError::Closed`] and refuses new ones.
@@ -253,23 +256,27 @@ impl PendingReply {
         timeout: Duration,
     ) -> Result<Message, RequestError> {
         let outcome = tokio::time::timeout_at(deadline, &mut self.receiver).await;
-        self.settled = true;
-        self.settle(outcome, timeout)
+        self.settle(outcome.into(), timeout).await
     }
 
-    /// What a wait that ended with `outcome` returns, the entry removed on a timeout.
-    fn settle(
-        &self,
-        outcome: Result<Result<Message, oneshot::error::RecvError>, tokio::time::error::Elapsed>,
-        timeout: Duration,
-    ) -> Result<Message, RequestError> {
-        match outcome {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(_)) => Err(RequestError::Closed),
-            Err(_) => {
-                self.owner.forget(self.key, true);
+    /// What a wait that ended with `waited` returns, the entry removed on a timeout.
+    ///
+    /// A response can take the entry out of the map just as the deadline passes: it is then
+    /// in the channel, or about to be (`resolve` sends right after it lets go of the map),
+    /// and counted as resolved. It is returned rather than lost behind a `Timeout`.
+    async fn settle(&mut self, waited: Waited, timeout: Duration) -> Result<Message, RequestError> {
+        // The response was taken out of the map, the sender dropped by `close`, or the
+        // entry is removed right here: either way it is gone.
+        self.settled = true;
+        match waited {
+            Waited::Response(response) => Ok(response),
+            Waited::Closed => Err(RequestError::Closed),
+            Waited::TimedOut if self.owner.forget(self.key, true) => {
                 Err(RequestError::Timeout { after: timeout })
             }
+            Waited::TimedOut => (&mut self.receiver)
+                .await
+                .map_err(|_closed| RequestError::Timeout { after: timeout }),
         }
     }
 
@@ -282,10 +289,30 @@ impl PendingReply {
     /// Waits up to `timeout` for the response.
     pub async fn wait(mut self, timeout: Duration) -> Result<Message, RequestError> {
         let outcome = tokio::time::timeout(timeout, &mut self.receiver).await;
-        // The response was taken out of the map, the sender dropped by `close`, or the
-        // entry is removed right here: either way it is gone.
-        self.settled = true;
-        self.settle(outcome, timeout)
+        self.settle(outcome.into(), timeout).await
+    }
+}
+
+/// How a wait for a response ended.
+#[derive(Debug)]
+enum Waited {
+    Response(Message),
+    /// The sender was dropped: the correlator closed.
+    Closed,
+    TimedOut,
+}
+
+impl From<Result<Result<Message, oneshot::error::RecvError>, tokio::time::error::Elapsed>>
+    for Waited
+{
+    fn from(
+        outcome: Result<Result<Message, oneshot::error::RecvError>, tokio::time::error::Elapsed>,
+    ) -> Self {
+        match outcome {
+            Ok(Ok(response)) => Waited::Response(response),
+            Ok(Err(_)) => Waited::Closed,
+            Err(_) => Waited::TimedOut,
+        }
     }
 }
 
@@ -310,6 +337,15 @@ fn parse_id(id: &str) -> Option<Key> {
 
 #[cfg(test)]
 impl PendingReply {
+    /// Ends the wait as if its deadline passed at this moment, whatever arrived: what a
+    /// timeout that races a response sees.
+    pub(super) async fn time_out_now_for_test(
+        mut self,
+        timeout: Duration,
+    ) -> Result<Message, RequestError> {
+        self.settle(Waited::TimedOut, timeout).await
+    }
+
     /// Takes the receiver out, for tests that check what was delivered without waiting.
     pub(super) fn receiver_for_test(mut self) -> oneshot::Receiver<Message> {
         let (_, empty) = oneshot::channel();

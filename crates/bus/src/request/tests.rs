@@ -254,3 +254,32 @@ async fn only_the_issued_spelling_of_an_id_resolves() {
     assert_eq!(correlator.stats().resolved, 1);
     assert!(pending.wait(Duration::from_secs(1)).await.is_ok());
 }
+
+#[tokio::test]
+async fn a_response_that_beats_the_deadline_by_a_hair_is_returned_not_lost() {
+    // `resolve` took the entry out of the map and sent; the deadline passed before the
+    // waiter saw the response. It used to report `Timeout` and drop the response, which
+    // was counted as resolved.
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(pending.correlation_id()))
+        .unwrap();
+    let answer = pending
+        .time_out_now_for_test(Duration::from_secs(1))
+        .await
+        .expect("the response, not a timeout");
+    assert_eq!(answer.payload(), "answer");
+    let stats = correlator.stats();
+    assert_eq!((stats.pending, stats.resolved, stats.timed_out), (0, 1, 0));
+
+    // Without a response, the same ending is a timeout, counted once.
+    let pending = correlator.begin().unwrap();
+    let err = pending
+        .time_out_now_for_test(Duration::from_secs(1))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Timeout { .. }), "{err}");
+    let stats = correlator.stats();
+    assert_eq!((stats.pending, stats.resolved, stats.timed_out), (0, 1, 1));
+}

@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 use futures::StreamExt;
 use switchyard_bus::{
     Bus, BusConfig, BusConfigError, REPLY_INBOX,
-    endpoint::Endpoint,
+    endpoint::{CircuitState, Endpoint, EndpointConfig},
     kind::{KIND_ATTRIBUTE, MessageKind, REPLY_TO_ATTRIBUTE},
     pubsub::{SlowConsumerPolicy, SubscribeOptions},
     request::RequestError,
@@ -104,6 +104,40 @@ async fn requests_without_a_time_limit_get_their_response() {
         .await
         .expect("answered before the deadline");
     bus.close(DEADLINE).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_endpoint_that_hangs_past_request_timeouts_opens_its_circuit() {
+    // A request's timeout ends the endpoint's call as a failure: a hanging endpoint used
+    // to count as neither success nor failure, and its circuit never opened.
+    let endpoints = EndpointConfig::builder()
+        .consecutive_failures(2)
+        .build()
+        .unwrap();
+    let bus = Bus::new(BusConfig::builder().endpoints(endpoints).build().unwrap()).unwrap();
+    let hangs = handler_fn(|_request: Message| std::future::pending());
+    bus.endpoints()
+        .register(Endpoint::new("stuck", "svc.*", Arc::new(hangs)))
+        .unwrap();
+    for _ in 0..2 {
+        let err = bus
+            .request("svc.call", Message::new("?"), Duration::from_millis(100))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, RequestError::Timeout { .. }), "{err}");
+    }
+    let stuck = bus.endpoints().endpoint("stuck").unwrap();
+    assert_eq!((stuck.failures, stuck.in_flight), (2, 0));
+    assert_eq!(stuck.circuit, CircuitState::Open);
+
+    // Refused at once now, without waiting out the timeout.
+    let started = tokio::time::Instant::now();
+    let err = bus
+        .request("svc.call", Message::new("?"), Duration::from_secs(5))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Delivery(_)), "{err}");
+    assert_eq!(started.elapsed(), Duration::ZERO);
 }
 
 #[tokio::test]
