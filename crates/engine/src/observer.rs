@@ -52,9 +52,12 @@ pub trait EngineObserver: Send + Sync {
     /// `publisher` is the prefix as health, logs and metric labels show it: redacted, so a
     /// prefix registered as `redis://user:secret@cache/` arrives as
     /// `redis://[REDACTED]@cache/`, and a credential in it never reaches the hook. `topic`
-    /// likewise: the topic `user:secret@cache/audit` under that prefix arrives as
-    /// `[REDACTED]@cache/audit`. A prefix and a topic without a credential arrive as they
-    /// are.
+    /// likewise, whatever the prefix: the destination `redis://user:secret@cache/audit`
+    /// arrives as the topic `[REDACTED]@cache/audit`, under the prefix above, under
+    /// `redis://` or under the catch-all `""` alike (the whole destination is redacted,
+    /// then its topic taken). Under a prefix without a scheme, such as `""`, a topic that
+    /// merely looks like userinfo (`team@eu/orders`) is redacted too. A prefix and a topic
+    /// without a credential arrive as they are.
     fn on_publisher_error(&self, publisher: &str, topic: &str, error: &Error) {
         let _ = (publisher, topic, error);
     }

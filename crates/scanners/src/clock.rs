@@ -52,9 +52,13 @@ impl Clock {
         self.wall + self.tokio.elapsed()
     }
 
-    /// The current time plus `after`: a deadline.
+    /// The current time plus `after`: a deadline. It saturates
+    /// [`FAR_FUTURE`](switchyard_core::deadline::FAR_FUTURE) ahead instead of overflowing, so
+    /// that `Duration::MAX` means "never".
     pub fn after(&self, after: Duration) -> SystemTime {
-        self.now() + after
+        let now = self.now();
+        now.checked_add(after)
+            .unwrap_or_else(|| now + switchyard_core::deadline::FAR_FUTURE)
     }
 }
 

@@ -53,6 +53,10 @@ pub struct TaskHealth {
     pub processed: u64,
     /// Item errors that scans reported without failing.
     pub item_errors: u64,
+    /// Items that scans left as they were because their action could not be taken (see
+    /// [`ScanReport::held`]), over every run: deliveries due for a full dead letter, for
+    /// instance. An item held by several runs counts once per run.
+    pub held: u64,
     /// Failures: scans that returned an error, panicked or timed out; events whose handler
     /// failed; subscriptions that failed or ended.
     pub failures: u64,
@@ -89,6 +93,7 @@ impl Slot {
                 examined: 0,
                 processed: 0,
                 item_errors: 0,
+                held: 0,
                 failures: 0,
                 consecutive_failures: 0,
                 restarts: 0,
@@ -124,6 +129,7 @@ impl Slot {
         health.examined = health.examined.saturating_add(report.examined());
         health.processed = health.processed.saturating_add(report.acted());
         health.item_errors = health.item_errors.saturating_add(report.errors());
+        health.held = health.held.saturating_add(report.held());
         health.failures = health.failures.saturating_add(failures);
         if error.is_some() {
             health.last_error = error;

@@ -127,8 +127,10 @@ impl MemoryStore {
 
     /// Holds `message` until `due`, then the delayed promoter appends it to `topic`.
     ///
-    /// The message is scheduled under its `id`: scheduling a message with the same id
-    /// again moves it to the new time and topic, as `ZADD` does.
+    /// The message is scheduled under its topic and `id`: scheduling a message with the same
+    /// id for the same topic again moves it to the new time, as `ZADD` does; for another
+    /// topic, it is scheduled once more, so that one message can be scheduled for several
+    /// topics.
     pub fn schedule(
         &self,
         partition: &Partition,

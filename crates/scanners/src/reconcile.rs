@@ -132,6 +132,10 @@ impl<R: Reconcile> Scanner for ReconcileScanner<R> {
 
 /// The listener task: subscribe, handle each event, and subscribe again after a backoff
 /// when the stream fails or ends, until cancelled.
+///
+/// The backoff grows with the subscriptions that failed or ended in a row, and starts over
+/// once a stream has delivered an event or stayed up for at least the backoff's cap: a
+/// stream that is accepted and then ends at once is a failure like any other, not a reset.
 pub(crate) async fn run_listener<R, S>(reconcile: Arc<R>, source: S, env: TaskEnv)
 where
     R: Reconcile,
@@ -149,7 +153,10 @@ where
         };
         let failure = match subscribed {
             Ok(mut events) => {
-                broken = 0;
+                // A subscription that is accepted is not yet a working one: a server may
+                // drop the stream at once. The backoff starts over only once the stream
+                // has delivered an event or stayed up for a while.
+                let up_since = Instant::now();
                 loop {
                     let event = tokio::select! {
                         biased;
@@ -157,7 +164,13 @@ where
                         event = events.next() => event,
                     };
                     let Some(event) = event else { break };
+                    broken = 0;
                     handle_one(&*reconcile, event, &env, &name).await;
+                }
+                // A stream that stayed up for the backoff's cap proved itself too, even on a
+                // quiet channel.
+                if up_since.elapsed() >= env.backoff.max() {
+                    broken = 0;
                 }
                 "the event stream ended".to_owned()
             }

@@ -27,6 +27,7 @@ pub struct ScanReport {
     examined: u64,
     acted: u64,
     errors: u64,
+    held: u64,
     first_error: Option<String>,
 }
 
@@ -37,6 +38,7 @@ impl ScanReport {
             examined: 0,
             acted: 0,
             errors: 0,
+            held: 0,
             first_error: None,
         }
     }
@@ -47,6 +49,7 @@ impl ScanReport {
             examined,
             acted,
             errors: 0,
+            held: 0,
             first_error: None,
         }
     }
@@ -59,6 +62,13 @@ impl ScanReport {
     /// Counts `n` more items acted on: promoted, redelivered, dead-lettered, trimmed.
     pub fn add_acted(&mut self, n: u64) {
         self.acted = self.acted.saturating_add(n);
+    }
+
+    /// Counts `n` more items due for an action that could not be taken and that were left
+    /// as they were, to be tried again by a later scan: deliveries due for the dead letter
+    /// while it refuses them (full), for instance.
+    pub fn add_held(&mut self, n: u64) {
+        self.held = self.held.saturating_add(n);
     }
 
     /// Counts one item error, keeping the text of the first, redacted.
@@ -74,6 +84,7 @@ impl ScanReport {
         self.add_examined(other.examined);
         self.add_acted(other.acted);
         self.errors = self.errors.saturating_add(other.errors);
+        self.add_held(other.held);
         if self.first_error.is_none() {
             self.first_error = other.first_error;
         }
@@ -92,6 +103,13 @@ impl ScanReport {
     /// Item errors.
     pub fn errors(&self) -> u64 {
         self.errors
+    }
+
+    /// Items held: due for an action that could not be taken, left as they were for a
+    /// later scan (see [`add_held`](Self::add_held)). A scan that holds items also counts
+    /// the [error](Self::errors) that made it hold them.
+    pub fn held(&self) -> u64 {
+        self.held
     }
 
     /// The text of the first item error, redacted.

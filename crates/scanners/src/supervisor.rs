@@ -173,7 +173,11 @@ impl Supervisor {
     ///
     /// The listener appears in [`health`](Self::health) as `<name>.listener`. When its
     /// event stream fails or ends, it subscribes again after the restart backoff; events
-    /// published in between are lost to it, and found by the reconciler.
+    /// published in between are lost to it, and found by the reconciler. The backoff grows
+    /// with each subscription in a row that fails or ends, and starts over only once a
+    /// stream has delivered an event or stayed up for at least the backoff's cap
+    /// ([`Config::restart_backoff`](crate::Config::restart_backoff)), so that a source whose
+    /// streams end as soon as they open is not resubscribed at the first delay for ever.
     ///
     /// Fails as [`spawn`](Self::spawn) does, without starting either task.
     pub fn spawn_push_reconcile<R, S>(&self, reconcile: R, source: S) -> Result<(), Error>

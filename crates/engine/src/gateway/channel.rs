@@ -67,10 +67,12 @@ pub trait Channel: Send + Sync {
     ///
     /// It may wait for room in a bounded queue; the gateway bounds the wait with its send
     /// timeout. The message's task holds a permit of the gateway's concurrency limit while
-    /// it waits, though, so a channel with a queue per session should not wait on one
-    /// session's consumer: a client that never reads would hold a permit per reply, and
-    /// soon every permit. Refuse the reply instead (and close the session, as
-    /// [`TcpJsonChannel`](super::TcpJsonChannel) does). A session that is gone is an error,
+    /// it waits, though, so a channel with a queue per session should wait on one
+    /// session's consumer only briefly: a client that never reads would hold a permit per
+    /// reply, and soon every permit. Past a short wait, refuse the reply (and close the
+    /// session, as [`TcpJsonChannel`](super::TcpJsonChannel) does after its
+    /// [`slow_reader_timeout`](super::TcpJsonChannelBuilder::slow_reader_timeout)). A
+    /// session that is gone is an error,
     /// typically [`Error::UnknownDestination`](switchyard_core::Error::UnknownDestination);
     /// either way the request is nacked and the reply counted as undelivered.
     async fn send(&self, outgoing: Outgoing) -> Result<()>;

@@ -29,18 +29,31 @@ pub fn topic_of(destination: &str) -> &str {
         .map_or(destination, |at| &destination[at + 3..])
 }
 
-/// `topic` as the observer is shown it. A topic under a prefix that carries a credential
-/// repeats it (`redis://app:secret@cache/audit` goes to the topic `app:secret@cache/audit`,
-/// in which no URL rule finds the userinfo any more), so that part is replaced with the
-/// redacted prefix's; any other credential-like text in it goes through [`redact`]. A
-/// topic with nothing to hide is borrowed back unchanged.
+/// `topic` as the observer is shown it: the topic of the destination it was cut from,
+/// redacted whole.
+///
+/// The topic alone cannot be redacted: cutting off `scheme://` also cuts off what lets
+/// [`redact`] recognise a URL's userinfo (`redis://app:secret@cache/audit` goes to the topic
+/// `app:secret@cache/audit`). So the destination is put back together (the prefix's scheme,
+/// then the topic), redacted, and the topic taken from that. Under a prefix without a scheme
+/// (the catch-all `""`) the destination's scheme is unknown, and a stand-in one is used:
+/// userinfo-like text at the start of the topic (`user@host/…`) is then redacted even if
+/// the destination had no scheme, which errs on the safe side. A topic with nothing to hide
+/// is borrowed back unchanged.
 pub(crate) fn shown_topic<'a>(prefix: &str, topic: &'a str) -> Cow<'a, str> {
-    if let Cow::Owned(redacted) = redact(prefix)
-        && let Some(rest) = topic.strip_prefix(topic_of(prefix))
-    {
-        return Cow::Owned(format!("{}{}", topic_of(&redacted), redact(rest)));
+    // `topic_of` returns a suffix of its input, so this is the length of `scheme://`, or 0.
+    let scheme = &prefix[..prefix.len() - topic_of(prefix).len()];
+    let scheme = if scheme.is_empty() {
+        "unknown://"
+    } else {
+        scheme
+    };
+    let destination = format!("{scheme}{topic}");
+    match redact(&destination) {
+        Cow::Borrowed(_) => Cow::Borrowed(topic),
+        // A suffix of the redacted text hides whatever that text hides.
+        Cow::Owned(redacted) => Cow::Owned(topic_of(&redacted).to_owned()),
     }
-    redact(topic)
 }
 
 /// A registered publisher, as the workers use it.

@@ -16,6 +16,16 @@ pub enum DispatchError {
     #[error("the dispatch engine is not frozen yet: call freeze() before dispatching")]
     NotFrozen,
 
+    /// A setting of the engine is outside its valid range (checked by
+    /// [`freeze`](super::DispatchEngine::freeze)).
+    #[error("`{setting}` {reason}")]
+    OutOfRange {
+        /// The setting, as its method is named without `with_`.
+        setting: &'static str,
+        /// What the valid range is.
+        reason: &'static str,
+    },
+
     /// Two routes share an id.
     #[error("a route with id `{0}` is already registered")]
     DuplicateRoute(String),

@@ -211,9 +211,9 @@ pub struct MetricsSnapshot {
 pub struct DispatcherSnapshot {
     /// The dispatcher's id.
     pub id: String,
-    /// How many times it ran.
+    /// How many times it ran, or was refused for too many blocking runs outstanding.
     pub executions: u64,
-    /// How many of those failed (error, panic or timeout).
+    /// How many of those failed (error, panic, timeout or refusal).
     pub errors: u64,
     /// `errors / executions`, or 0 before the first execution.
     pub error_rate: f64,

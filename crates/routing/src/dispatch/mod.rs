@@ -50,7 +50,7 @@ use std::{
 
 use futures::{FutureExt, future::join_all};
 use switchyard_core::{Error as CoreError, Handler, Message, Throttle, redact, report};
-use tokio::time::Instant;
+use tokio::{sync::Semaphore, time::Instant};
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
 
@@ -99,6 +99,9 @@ struct Frozen {
     /// Per route, its dispatcher's index.
     route_dispatcher: Vec<usize>,
     metrics: DispatchMetrics,
+    /// One permit per blocking run outstanding, held by the run's thread until it returns,
+    /// whether or not its dispatch timed out.
+    blocking_permits: Arc<Semaphore>,
 }
 
 /// Routes messages to dispatchers by topic category, topic pattern and message type. See
@@ -111,6 +114,7 @@ pub struct DispatchEngine {
     dispatcher_index: HashMap<String, usize>,
     frozen: Option<Frozen>,
     blocking: TaskTracker,
+    max_blocking_runs: usize,
     /// Lets one per-message warning or error a second into the log, with how many were left
     /// out; the metrics and each result's status count every one.
     warnings: Throttle,
@@ -121,12 +125,24 @@ enum Outcome {
     Outputs(Vec<Message>),
     Failed(ErrorCode, String),
     TimedOut,
+    /// A blocking run refused without starting: this many runs were outstanding already.
+    Refused(usize),
 }
 
 impl DispatchEngine {
     /// The timeout of each dispatcher run unless [`with_timeout`](Self::with_timeout) sets
     /// another.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+    /// The most blocking dispatcher runs outstanding at once, per engine, unless
+    /// [`with_max_blocking_runs`](Self::with_max_blocking_runs) sets another: 64, an eighth
+    /// of tokio's default blocking thread pool (512), so that a hung synchronous dispatcher
+    /// leaves the rest of the pool to `tokio::fs`, DNS lookups and other engines.
+    pub const DEFAULT_MAX_BLOCKING_RUNS: usize = 64;
+
+    /// The largest value [`with_max_blocking_runs`](Self::with_max_blocking_runs) accepts:
+    /// tokio's [`Semaphore::MAX_PERMITS`].
+    pub const MAX_BLOCKING_RUNS: usize = Semaphore::MAX_PERMITS;
 
     /// An empty engine with the [`ConventionParser`] and the default timeout.
     pub fn new() -> Self {
@@ -138,6 +154,7 @@ impl DispatchEngine {
             dispatcher_index: HashMap::new(),
             frozen: None,
             blocking: TaskTracker::new(),
+            max_blocking_runs: Self::DEFAULT_MAX_BLOCKING_RUNS,
             warnings: Throttle::default(),
         }
     }
@@ -151,6 +168,23 @@ impl DispatchEngine {
     /// Sets the timeout of each dispatcher run.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Sets the most blocking dispatcher runs outstanding at once, over every blocking
+    /// dispatcher of the engine (by default
+    /// [`DEFAULT_MAX_BLOCKING_RUNS`](Self::DEFAULT_MAX_BLOCKING_RUNS)).
+    ///
+    /// A run is outstanding from its start until its thread returns, which for a run that
+    /// timed out is later than its dispatch: a thread cannot be interrupted. Past the limit,
+    /// a blocking dispatcher is not started: its part of the dispatch fails at once with
+    /// [`ErrorCode::TooManyBlockingRuns`] and, like a timeout, the transient
+    /// [`DispatchStatus::Timeout`] (unless another dispatcher failed otherwise), so that
+    /// the message is retried later instead of a hung dispatcher taking every thread of
+    /// tokio's blocking pool. Must be between 1 and
+    /// [`MAX_BLOCKING_RUNS`](Self::MAX_BLOCKING_RUNS), checked by [`freeze`](Self::freeze).
+    pub fn with_max_blocking_runs(mut self, max: usize) -> Self {
+        self.max_blocking_runs = max;
         self
     }
 
@@ -178,7 +212,9 @@ impl DispatchEngine {
 
     /// Registers a synchronous dispatcher. Each run goes to tokio's blocking thread pool
     /// (`spawn_blocking`), so it cannot stall the async runtime; a run that times out keeps
-    /// its thread until it returns, because a thread cannot be interrupted.
+    /// its thread until it returns, because a thread cannot be interrupted. How many runs
+    /// may be outstanding at once is bounded by
+    /// [`with_max_blocking_runs`](Self::with_max_blocking_runs).
     pub fn register_blocking_dispatcher<T: Into<String>>(
         &mut self,
         id: &str,
@@ -228,9 +264,17 @@ impl DispatchEngine {
     ///
     /// Every route must point at a registered dispatcher of the same category, and a route's
     /// message type must be one its dispatcher takes. Freezing twice is
-    /// [`DispatchError::Frozen`].
+    /// [`DispatchError::Frozen`]; a [`with_max_blocking_runs`](Self::with_max_blocking_runs)
+    /// of zero or above [`MAX_BLOCKING_RUNS`](Self::MAX_BLOCKING_RUNS) is
+    /// [`DispatchError::OutOfRange`].
     pub fn freeze(&mut self) -> Result<(), DispatchError> {
         self.check_not_frozen()?;
+        if !(1..=Self::MAX_BLOCKING_RUNS).contains(&self.max_blocking_runs) {
+            return Err(DispatchError::OutOfRange {
+                setting: "max_blocking_runs",
+                reason: "must be at least 1 and at most DispatchEngine::MAX_BLOCKING_RUNS",
+            });
+        }
         let mut index = PatternIndexBuilder::default();
         let mut route_dispatcher = Vec::with_capacity(self.routes.len());
         for (position, route) in self.routes.iter().enumerate() {
@@ -271,6 +315,7 @@ impl DispatchEngine {
             index: index.build(),
             route_dispatcher,
             metrics,
+            blocking_permits: Arc::new(Semaphore::new(self.max_blocking_runs)),
         });
         self.blocking.close();
         Ok(())
@@ -347,7 +392,7 @@ impl DispatchEngine {
             return Ok(self.finish(frozen, result, started));
         }
 
-        let runs = chosen.iter().map(|&at| self.run(at, message));
+        let runs = chosen.iter().map(|&at| self.run(frozen, at, message));
         let outcomes = join_all(runs).await;
         let mut errors = Vec::new();
         let mut only_timeouts = true;
@@ -373,6 +418,27 @@ impl DispatchEngine {
                         .error_code
                         .get_or_insert(ErrorCode::DispatcherTimeout);
                     errors.push(format!("{id}: timed out after {:?}", self.timeout));
+                }
+                Outcome::Refused(outstanding) => {
+                    frozen.metrics.record_execution(at, true);
+                    ::metrics::counter!("switchyard_dispatch_blocking_refused_total").increment(1);
+                    if let Some(suppressed) = self.warnings.admit() {
+                        warn!(
+                            dispatcher = %id,
+                            outstanding,
+                            suppressed,
+                            "blocking dispatcher not started: too many blocking runs outstanding"
+                        );
+                    }
+                    // Transient, like the timeouts that usually cause it: `only_timeouts`
+                    // stays as it is.
+                    result
+                        .error_code
+                        .get_or_insert(ErrorCode::TooManyBlockingRuns);
+                    errors.push(format!(
+                        "{id}: not started: {outstanding} blocking runs are outstanding, the \
+                         limit (earlier runs still running, or timed out and not returned)"
+                    ));
                 }
                 Outcome::Failed(code, text) => {
                     frozen.metrics.record_execution(at, true);
@@ -425,8 +491,17 @@ impl DispatchEngine {
         chosen
     }
 
-    async fn run(&self, at: usize, message: &Message) -> Outcome {
+    async fn run(&self, frozen: &Frozen, at: usize, message: &Message) -> Outcome {
         let dispatcher = &self.dispatchers[at];
+        // A blocking run takes its permit before it starts, and holds it on its thread
+        // until it returns, past its timeout if it hangs: the permits bound the threads.
+        let permit = match &dispatcher.run {
+            Run::Async(_) => None,
+            Run::Blocking(_) => match frozen.blocking_permits.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => return Outcome::Refused(self.max_blocking_runs),
+            },
+        };
         let run = async {
             match &dispatcher.run {
                 Run::Async(handler) => match AssertUnwindSafe(handler.handle(message))
@@ -442,7 +517,11 @@ impl DispatchEngine {
                 Run::Blocking(f) => {
                     let f = f.clone();
                     let message = message.clone();
-                    match self.blocking.spawn_blocking(move || f(&message)).await {
+                    let run = move || {
+                        let _permit = permit;
+                        f(&message)
+                    };
+                    match self.blocking.spawn_blocking(run).await {
                         Ok(Ok(outputs)) => Outcome::Outputs(outputs),
                         Ok(Err(err)) => Outcome::Failed(ErrorCode::DispatcherFailed, report(&err)),
                         Err(join) if join.is_panic() => Outcome::Failed(

@@ -98,6 +98,12 @@ pub enum ErrorCode {
     DispatcherPanicked,
     /// A dispatcher timed out.
     DispatcherTimeout,
+    /// A blocking dispatcher was not started because the engine's limit of blocking runs
+    /// outstanding was reached (see
+    /// [`with_max_blocking_runs`](super::DispatchEngine::with_max_blocking_runs)); the
+    /// dispatch's status is then the transient [`DispatchStatus::Timeout`] unless another
+    /// dispatcher failed otherwise.
+    TooManyBlockingRuns,
 }
 
 /// Everything about one dispatch.

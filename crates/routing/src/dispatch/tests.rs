@@ -513,3 +513,126 @@ async fn metrics_snapshot_counts_dispatches() {
         (3, 0, 0.0)
     );
 }
+
+/// Second reading: a blocking dispatcher that hangs (a database call without a timeout)
+/// times out every dispatch, but each timed-out dispatch leaves its blocking thread running:
+/// nothing bounded how many pile up, so a steady stream of messages exhausted tokio's
+/// blocking pool (512 threads, then an unbounded queue) for the whole process. Past the
+/// engine's limit, the dispatch is refused at once, transiently, without starting a run.
+#[tokio::test(start_paused = true)]
+async fn timed_out_blocking_dispatches_do_not_pile_up_without_bound() {
+    use std::sync::{
+        Mutex,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    };
+
+    let running = Arc::new(AtomicUsize::new(0));
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let release_rx = Arc::new(Mutex::new(release_rx));
+    let mut engine = DispatchEngine::new()
+        .with_timeout(Duration::from_secs(1))
+        .with_max_blocking_runs(1);
+    {
+        let running = running.clone();
+        let started_tx = Mutex::new(started_tx);
+        engine
+            .register_blocking_dispatcher("hung", EVENT, NO_TYPES, move |_m: &Message| {
+                running.fetch_add(1, Ordering::SeqCst);
+                started_tx.lock().unwrap().send(()).unwrap();
+                // Hangs until the test lets go (a closed channel ends the wait too).
+                let _ = release_rx
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .recv_timeout(Duration::from_secs(30));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(vec![])
+            })
+            .unwrap();
+    }
+    engine
+        .register_route(Route::new("r", "**", EVENT, "hung"))
+        .unwrap();
+    engine.freeze().unwrap();
+    let engine = Arc::new(engine);
+    let dispatch = || {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            engine
+                .dispatch("dev.user.events.v1", &Message::new("m"))
+                .await
+                .unwrap()
+        })
+    };
+
+    // The first run starts, hangs, and times out; its thread goes on.
+    let first = dispatch();
+    tokio::task::yield_now().await;
+    started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let result = tokio::time::timeout(Duration::from_secs(10), first)
+        .await
+        .expect("dispatch hung")
+        .unwrap();
+    assert_eq!(result.status, DispatchStatus::Timeout);
+    assert_eq!(result.error_code, Some(ErrorCode::DispatcherTimeout));
+
+    // The next ones are refused at once, transiently, without starting a run.
+    for _ in 0..3 {
+        let result = tokio::time::timeout(Duration::from_secs(10), dispatch())
+            .await
+            .expect("a refusal does not wait")
+            .unwrap();
+        assert_eq!(result.status, DispatchStatus::Timeout);
+        assert!(result.status.requires_retry());
+        assert_eq!(result.error_code, Some(ErrorCode::TooManyBlockingRuns));
+        assert!(
+            result
+                .error_message
+                .as_deref()
+                .is_some_and(|m| m.contains("hung: not started")),
+            "{:?}",
+            result.error_message
+        );
+    }
+    assert!(started_rx.try_recv().is_err(), "a refused run started");
+    assert_eq!(running.load(Ordering::SeqCst), 1);
+    let snapshot = engine.metrics().unwrap();
+    assert_eq!(snapshot.dispatchers[0].errors, 4);
+
+    // Shutdown still waits for the run that outlived its dispatch; once it returned, its
+    // place is free again.
+    drop(release_tx);
+    assert!(engine.shutdown(Duration::from_secs(10)).await);
+    assert_eq!(running.load(Ordering::SeqCst), 0);
+    let result = tokio::time::timeout(Duration::from_secs(10), dispatch())
+        .await
+        .expect("dispatch hung")
+        .unwrap();
+    assert_eq!(result.status, DispatchStatus::Success);
+    started_rx.recv_timeout(Duration::from_secs(10)).unwrap();
+}
+
+#[test]
+fn the_limit_of_blocking_runs_is_checked_on_freeze() {
+    let check = |max: usize, valid: bool| {
+        let mut engine = DispatchEngine::new().with_max_blocking_runs(max);
+        let outcome = engine.freeze();
+        assert_eq!(outcome.is_ok(), valid, "{max}: {outcome:?}");
+        if let Err(err) = outcome {
+            assert!(matches!(
+                err,
+                DispatchError::OutOfRange {
+                    setting: "max_blocking_runs",
+                    ..
+                }
+            ));
+        }
+    };
+    check(0, false);
+    check(1, true);
+    check(DispatchEngine::DEFAULT_MAX_BLOCKING_RUNS, true);
+    check(DispatchEngine::MAX_BLOCKING_RUNS, true);
+    check(DispatchEngine::MAX_BLOCKING_RUNS + 1, false);
+}

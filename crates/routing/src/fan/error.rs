@@ -3,16 +3,17 @@
 
 use std::{sync::Arc, time::Duration};
 
-use switchyard_core::Message;
+use switchyard_core::{Message, redact};
 
 use super::DeadLetterReason;
 
 /// A [`FanIn`](super::FanIn) or [`FanOut`](super::FanOut) configuration that `build()`
 /// rejects.
 ///
-/// Names and prefixes come from configuration, which is trusted not to carry credentials;
-/// they are still cut to a bounded length before they are stored here, so that an error
-/// built from a runaway value stays small.
+/// Names and prefixes come from configuration, which can carry credentials (a prefix such
+/// as `amqp://user:password@host/`): they are redacted with [`switchyard_core::redact`],
+/// then cut to a bounded length, before they are stored here, so that an error shows no
+/// credential and stays small even when built from a runaway value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -113,9 +114,11 @@ pub enum BuildError {
 /// Longest name or prefix kept in a [`BuildError`].
 const MAX_SHOWN: usize = 128;
 
-/// Cuts configuration text to a bounded length for an error.
+/// Redacts configuration text, then cuts it to a bounded length, for an error. In this
+/// order: a cut could split a credential from the context (the `@` of a URL's userinfo)
+/// that redaction recognises it by.
 pub(crate) fn shown(text: &str) -> String {
-    text.chars().take(MAX_SHOWN).collect()
+    redact(text).chars().take(MAX_SHOWN).collect()
 }
 
 /// A message that [`FanOut::route`](super::FanOut::route) could not deliver. Every variant

@@ -7,7 +7,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use switchyard_core::Result;
+use switchyard_core::{Result, Throttle};
 
 use crate::{
     AttemptStore, Config, DeadLetterReason, Error, InFlight, Partition, ScanContext, ScanReport,
@@ -40,6 +40,9 @@ pub struct AttemptTimeoutScanner {
     store: Arc<dyn AttemptStore>,
     common: Common,
     max_deliveries: u32,
+    /// Lets the warning about deliveries held back from a failing dead letter into the log
+    /// once a second, over every partition.
+    warnings: Throttle,
 }
 
 impl AttemptTimeoutScanner {
@@ -98,6 +101,7 @@ impl AttemptTimeoutBuilder {
             store: self.store,
             common: self.common,
             max_deliveries: self.max_deliveries,
+            warnings: Throttle::default(),
         })
     }
 }
@@ -160,6 +164,7 @@ impl Scanner for AttemptTimeoutScanner {
             &self.common,
             self.max_deliveries,
             DeadLetterReason::AttemptTimedOut,
+            &self.warnings,
         )
         .await
     }

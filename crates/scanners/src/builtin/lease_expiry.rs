@@ -7,7 +7,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use switchyard_core::Result;
+use switchyard_core::{Result, Throttle};
 
 use crate::{
     Config, DeadLetterReason, Error, InFlight, LeaseStore, Partition, ScanContext, ScanReport,
@@ -38,6 +38,9 @@ pub struct LeaseExpiryScanner {
     store: Arc<dyn LeaseStore>,
     common: Common,
     max_deliveries: u32,
+    /// Lets the warning about deliveries held back from a failing dead letter into the log
+    /// once a second, over every partition.
+    warnings: Throttle,
 }
 
 impl LeaseExpiryScanner {
@@ -96,6 +99,7 @@ impl LeaseExpiryBuilder {
             store: self.store,
             common: self.common,
             max_deliveries: self.max_deliveries,
+            warnings: Throttle::default(),
         })
     }
 }
@@ -158,6 +162,7 @@ impl Scanner for LeaseExpiryScanner {
             &self.common,
             self.max_deliveries,
             DeadLetterReason::LeaseExpired,
+            &self.warnings,
         )
         .await
     }

@@ -18,3 +18,13 @@ async fn advances_with_tokio_and_clones_agree() {
         start + Duration::from_millis(3_500)
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_past_the_clock_saturates_instead_of_panicking() {
+    let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let clock = Clock::starting_at(start);
+    assert_eq!(
+        clock.after(Duration::MAX),
+        start + switchyard_core::deadline::FAR_FUTURE
+    );
+}

@@ -61,7 +61,7 @@ pub(crate) struct Removed {
 /// `now + duration`, saturating instead of overflowing.
 fn deadline(now: SystemTime, duration: Duration) -> SystemTime {
     now.checked_add(duration)
-        .unwrap_or(now + Duration::from_secs(100 * 365 * 24 * 3600))
+        .unwrap_or(now + switchyard_core::deadline::FAR_FUTURE)
 }
 
 fn unix_millis(time: SystemTime) -> u64 {
@@ -122,7 +122,7 @@ impl PartitionState {
             .id()
             .ok_or(CoreError::MissingAttribute { name: "id" })?
             .into();
-        let replaces = self.schedule.contains(&key);
+        let replaces = self.schedule.contains(topic, &key);
         if !replaces {
             self.has_room(limits)?;
         }

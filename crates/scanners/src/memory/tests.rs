@@ -360,6 +360,37 @@ fn promotion_moves_only_what_is_still_scheduled_for_that_time() {
     assert_eq!(store.len(&p0(), "t").unwrap(), 1);
 }
 
+/// Second reading: scheduled messages were keyed by id alone within a partition, so the
+/// same message scheduled for two topics (a fan-out) replaced the first: that topic never
+/// got it. They are keyed by topic and id: rescheduling moves a message within its topic.
+#[test]
+fn the_same_id_scheduled_for_two_topics_is_two_scheduled_messages() {
+    let store = store();
+    store.schedule(&p0(), "a", message("m"), at(10)).unwrap();
+    store.schedule(&p0(), "b", message("m"), at(20)).unwrap();
+    assert_eq!(store.scheduled(&p0()).unwrap(), 2);
+    // Rescheduling `m` for `a` moves that one only.
+    store.schedule(&p0(), "a", message("m"), at(15)).unwrap();
+    assert_eq!(store.scheduled(&p0()).unwrap(), 2);
+    let due = block_on(store.due(&p0(), at(20), 10)).unwrap();
+    assert_eq!(
+        due,
+        [
+            DueEntry::new("m", "a", at(15)),
+            DueEntry::new("m", "b", at(20))
+        ]
+    );
+    // A stale entry (for `a` at its old time) moves nothing.
+    let stale = [DueEntry::new("m", "a", at(10))];
+    assert_eq!(block_on(store.promote(&p0(), &stale, at(20))).unwrap(), 0);
+    assert_eq!(block_on(store.promote(&p0(), &due, at(20))).unwrap(), 2);
+    assert_eq!(store.scheduled(&p0()).unwrap(), 0);
+    for topic in ["a", "b"] {
+        let delivery = store.deliver(&p0(), topic, at(20), LEASE).unwrap().unwrap();
+        assert_eq!(payload(delivery.message()), "m", "{topic}");
+    }
+}
+
 proptest! {
     /// Against a reference model: whatever the schedule and whenever the promoter runs,
     /// each message becomes visible exactly once, and only once it is due.

@@ -28,7 +28,8 @@ impl DueEntry {
         }
     }
 
-    /// The key it is scheduled under: the message's `id`.
+    /// The key it is scheduled under within its [topic](Self::topic): the message's
+    /// `id`. The same id may be scheduled for several topics, each its own entry.
     pub fn key(&self) -> &str {
         &self.key
     }
@@ -52,7 +53,9 @@ impl DueEntry {
 pub trait DelayedStore: Send + Sync {
     /// Up to `limit` entries of `partition` due at or before `now`, earliest first.
     ///
-    /// Redis: `ZRANGEBYSCORE <delayed> -inf <now ms> WITHSCORES LIMIT 0 <limit>`.
+    /// Redis: `ZRANGEBYSCORE <delayed> -inf <now ms> WITHSCORES LIMIT 0 <limit>`, whose
+    /// members name the topic and the message id together, so that one id scheduled for
+    /// two topics is two members.
     async fn due(
         &self,
         partition: &Partition,

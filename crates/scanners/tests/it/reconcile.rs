@@ -235,3 +235,143 @@ async fn a_pair_is_started_whole_or_not_at_all() {
     assert_eq!(supervisor.health().len(), 1, "neither half was started");
     assert!(supervisor.shutdown().await.is_clean());
 }
+
+/// Second reading: a source whose subscription is accepted but whose stream ends at once
+/// (a server that drops the connection right after SUBSCRIBE) is a restart loop too; its
+/// restarts must back off exponentially like any other failure, not every `initial`.
+/// When a listener subscribed, in order.
+type Subscribes = Arc<Mutex<Vec<tokio::time::Instant>>>;
+
+/// A supervisor whose restarts back off from 1 s to 60 s without jitter, a log of the
+/// listener's subscriptions, and an empty world.
+fn restarting() -> (Supervisor, Subscribes, Arc<Mutex<World>>) {
+    let config = config(1)
+        .restart_backoff(Duration::from_secs(1), Duration::from_secs(60))
+        .jitter(0.0)
+        .build()
+        .unwrap();
+    (
+        Supervisor::with_clock(config, clock()),
+        Arc::new(Mutex::new(Vec::new())),
+        Arc::new(Mutex::new(World::default())),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_subscription_that_ends_at_once_backs_off_exponentially() {
+    struct Flapping(Arc<Mutex<Vec<tokio::time::Instant>>>);
+
+    #[async_trait]
+    impl EventSource for Flapping {
+        type Event = u32;
+
+        async fn subscribe(&self) -> Result<EventStream<u32>> {
+            self.0.lock().unwrap().push(tokio::time::Instant::now());
+            Ok(stream::empty().boxed())
+        }
+    }
+
+    let (supervisor, subscribes, world) = restarting();
+    supervisor
+        .spawn_push_reconcile(Dependencies { world }, Flapping(subscribes.clone()))
+        .unwrap();
+    wait_until(&supervisor, || subscribes.lock().unwrap().len() >= 6).await;
+    let subscribes = subscribes.lock().unwrap().clone();
+    let gaps = crate::support::gaps(&subscribes);
+    assert!(supervisor.shutdown().await.is_clean());
+    // Failures in a row: 1, 2, 3, 4, 5 → 1 s, 2 s, 4 s, 8 s, 16 s.
+    assert!(
+        gaps[4] >= Duration::from_secs(16),
+        "the fifth restart in a row came after {:?}; gaps {gaps:?}",
+        gaps[4]
+    );
+}
+
+/// The backoff starts over once a stream proves itself: by delivering an event, or by
+/// staying up for at least the backoff's cap (60 s here); a stream that ends sooner with
+/// nothing is one more failure in a row.
+#[tokio::test(start_paused = true)]
+async fn the_backoff_starts_over_after_an_event_or_a_long_enough_stream() {
+    #[derive(Clone, Copy)]
+    enum Plan {
+        EndAtOnce,
+        OneEvent,
+        UpFor(u64),
+    }
+    struct Scripted {
+        plans: Vec<Plan>,
+        subscribes: Arc<Mutex<Vec<tokio::time::Instant>>>,
+    }
+
+    #[async_trait]
+    impl EventSource for Scripted {
+        type Event = u32;
+
+        async fn subscribe(&self) -> Result<EventStream<u32>> {
+            let mut subscribes = self.subscribes.lock().unwrap();
+            let plan = self
+                .plans
+                .get(subscribes.len())
+                .copied()
+                .unwrap_or(Plan::EndAtOnce);
+            subscribes.push(tokio::time::Instant::now());
+            Ok(match plan {
+                Plan::EndAtOnce => stream::empty().boxed(),
+                Plan::OneEvent => stream::iter([1]).boxed(),
+                Plan::UpFor(secs) => stream::once(tokio::time::sleep(Duration::from_secs(secs)))
+                    .filter_map(|()| async { None })
+                    .boxed(),
+            })
+        }
+    }
+
+    use Plan::*;
+    let plans = vec![
+        EndAtOnce,
+        EndAtOnce,
+        EndAtOnce,
+        OneEvent,
+        EndAtOnce,
+        UpFor(60),
+        UpFor(30),
+    ];
+    // The time from each subscription to the next: how long the stream was up, then the
+    // backoff after the failures in a row (1 s, 2 s, 4 s, ...).
+    let expected = [
+        1,      // 1st failure in a row
+        2,      // 2nd
+        4,      // 3rd
+        1,      // an event: the count starts over, and the end is the 1st failure
+        2,      // 2nd
+        60 + 1, // up for the cap: the count starts over
+        30 + 2, // up for less: the 2nd failure in a row
+    ];
+    let (supervisor, subscribes, world) = restarting();
+    let source = Scripted {
+        plans,
+        subscribes: subscribes.clone(),
+    };
+    supervisor
+        .spawn_push_reconcile(
+            Dependencies {
+                world: world.clone(),
+            },
+            source,
+        )
+        .unwrap();
+    wait_until(&supervisor, || {
+        subscribes.lock().unwrap().len() > expected.len()
+    })
+    .await;
+    let subscribes = subscribes.lock().unwrap().clone();
+    assert!(supervisor.shutdown().await.is_clean());
+    let gaps = crate::support::gaps(&subscribes);
+    for (at, (gap, secs)) in gaps.iter().zip(expected).enumerate() {
+        let secs = Duration::from_secs(secs);
+        assert!(
+            *gap >= secs && *gap < secs + Duration::from_millis(100),
+            "gap {at}: {gap:?}, expected {secs:?}; gaps {gaps:?}"
+        );
+    }
+    assert_eq!(world.lock().unwrap().resolved.get(&1), Some(&Path::Push));
+}

@@ -1,12 +1,12 @@
 //! One TCP connection, one session: reads request lines (bounded) into the gateway's inbox
 //! and writes replies back, one JSON line each, through the session's bounded queue.
 
-use std::sync::Arc;
+use std::{collections::VecDeque, io::IoSlice, sync::Arc};
 
 use bytes::BytesMut;
 use switchyard_core::{AckSink, Acker, NackCause};
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt, BufWriter},
+    io::{AsyncReadExt, AsyncWriteExt},
     net::{
         TcpStream,
         tcp::{OwnedReadHalf, OwnedWriteHalf},
@@ -19,11 +19,14 @@ use tokio_util::{
     sync::CancellationToken,
 };
 
-use super::{Settings, sessions::Sessions, wire};
+use super::{Settings, reply_line::ReplyLine, sessions::Sessions, wire};
 use crate::gateway::{ErrorCategory, InboxSender, UserError, reply::ReplyTo};
 
 /// How much is read from the socket at a time.
 const READ_CHUNK: usize = 8 * 1024;
+
+/// The most queued lines handed to the socket in one (vectored) write.
+const WRITE_BATCH: usize = 64;
 
 /// What the connection needs from its channel.
 pub(super) struct Connection {
@@ -32,11 +35,11 @@ pub(super) struct Connection {
     pub(super) settings: Settings,
     pub(super) inbox: InboxSender,
     pub(super) sessions: Arc<Sessions>,
-    /// Stops the reader: cancelled by the channel's shutdown, or when the session is
-    /// evicted.
+    /// Stops the reader before its next request: cancelled by the channel's shutdown, or
+    /// when the session is evicted.
     pub(super) shutdown: CancellationToken,
     /// The session's reply queue, also registered in `sessions` for the gateway's replies.
-    pub(super) replies: mpsc::Sender<String>,
+    pub(super) replies: mpsc::Sender<ReplyLine>,
 }
 
 /// Counts the connection's requests that the gateway has not answered yet; an ack or a
@@ -58,76 +61,96 @@ impl AckSink for Pending {
 /// Serves the connection until the client closes it (and every request was answered), an
 /// I/O error, the channel's shutdown, or the session's eviction (`stop_writing`, with the
 /// reader's token). `permit` is the connection's slot under the channel's connection limit.
+///
+/// Whatever way it ends (aborted with the channel included), each reply line it did not
+/// write counts itself as undelivered when it is dropped: see [`ReplyLine`].
 pub(super) async fn serve(
     connection: Connection,
     stream: TcpStream,
-    replies: mpsc::Receiver<String>,
+    replies: mpsc::Receiver<ReplyLine>,
     stop_writing: CancellationToken,
     permit: OwnedSemaphorePermit,
 ) {
-    let channel = Arc::clone(&connection.channel);
     let (read, write) = stream.into_split();
-    let ((), discarded) = tokio::join!(
+    tokio::join!(
         connection.read_loop(read),
         write_loop(write, replies, stop_writing)
     );
-    if discarded > 0 {
-        // The channel had accepted these replies, so their requests were acked, but the
-        // client never got them: the session was evicted (its warning says why) or the
-        // socket failed. Counted, so that no reply is lost without a trace.
-        metrics::counter!(
-            "switchyard_gateway_replies_undelivered_total",
-            "channel" => channel.to_string()
-        )
-        .increment(discarded as u64);
-        tracing::debug!(
-            channel = %channel,
-            discarded,
-            "connection closed before its queued replies were written"
-        );
-    }
     drop(permit);
 }
 
-/// Writes queued reply lines until every sender of the queue is gone, flushing whenever the
-/// queue runs empty; then closes the writing side. Returns how many replies it discarded:
-/// when `stop` is cancelled (the session was evicted), it returns at once, dropping the
-/// line it was writing and every queued one, and the socket closes; when a write fails,
-/// what is left cannot be written either.
+/// Writes queued reply lines until every sender of the queue is gone, then closes the
+/// writing side. When `stop` is cancelled (the session was evicted) it returns at once,
+/// dropping the lines it was writing and every queued one, and the socket closes; when a
+/// write fails, what is left is dropped too. Each line counts as delivered once the socket
+/// took its last byte; each dropped before that counts itself as undelivered.
 async fn write_loop(
-    write: OwnedWriteHalf,
-    mut replies: mpsc::Receiver<String>,
+    mut write: OwnedWriteHalf,
+    mut replies: mpsc::Receiver<ReplyLine>,
     stop: CancellationToken,
-) -> usize {
-    let mut write = BufWriter::new(write);
+) {
+    // The lines being written, the first of which has `offset` bytes written already: what
+    // is queued goes out in one vectored write, without copying the lines.
+    let mut batch = VecDeque::with_capacity(WRITE_BATCH);
+    let mut offset = 0;
     loop {
         let line = tokio::select! {
             biased;
-            () = stop.cancelled() => return replies.len(),
+            () = stop.cancelled() => return,
             line = replies.recv() => line,
         };
         let Some(line) = line else { break };
-        let written = async {
-            write.write_all(line.as_bytes()).await?;
-            if replies.is_empty() {
-                write.flush().await?;
+        batch.push_back(line);
+        while batch.len() < WRITE_BATCH
+            && let Ok(line) = replies.try_recv()
+        {
+            batch.push_back(line);
+        }
+        while !batch.is_empty() {
+            let written = {
+                let slices: Vec<IoSlice<'_>> = batch
+                    .iter()
+                    .enumerate()
+                    .map(|(at, line)| {
+                        let bytes = line.as_bytes();
+                        IoSlice::new(if at == 0 { &bytes[offset..] } else { bytes })
+                    })
+                    .collect();
+                tokio::select! {
+                    biased;
+                    () = stop.cancelled() => return,
+                    written = write.write_vectored(&slices) => written,
+                }
+            };
+            let mut written = match written {
+                Ok(0) => {
+                    tracing::debug!("connection write failed: the socket took no bytes");
+                    return;
+                }
+                Ok(written) => written,
+                Err(err) => {
+                    tracing::debug!(error = %err, "connection write failed");
+                    return;
+                }
+            };
+            // Every line whose last byte the socket took is delivered.
+            while let Some(first) = batch.front() {
+                let left = first.as_bytes().len() - offset;
+                if written < left {
+                    offset += written;
+                    break;
+                }
+                written -= left;
+                offset = 0;
+                if let Some(line) = batch.pop_front() {
+                    line.written();
+                }
             }
-            Ok::<(), std::io::Error>(())
-        };
-        let written = tokio::select! {
-            biased;
-            () = stop.cancelled() => return 1 + replies.len(),
-            written = written => written,
-        };
-        if let Err(err) = written {
-            tracing::debug!(error = %err, "connection write failed");
-            return 1 + replies.len();
         }
     }
     if let Err(err) = write.shutdown().await {
         tracing::debug!(error = %err, "connection close failed");
     }
-    0
 }
 
 /// What the reader found next.
@@ -144,6 +167,11 @@ impl Connection {
         let pending = Arc::new(watch::Sender::new(0_usize));
         let mut at_eof = false;
         loop {
+            // Before each request, not only when more bytes are needed: lines already read
+            // from the socket must not reach the gateway once the connection is evicted.
+            if self.shutdown.is_cancelled() {
+                break;
+            }
             let decoded = if at_eof {
                 codec.decode_eof(&mut buffer)
             } else {
@@ -216,7 +244,14 @@ impl Connection {
         };
         pending.send_modify(|pending| *pending += 1);
         let message = message.with_acker(Acker::new(Pending(Arc::clone(pending))));
-        match self.inbox.send(self.session.clone(), message).await {
+        let sent = tokio::select! {
+            biased;
+            // Stopped while waiting for room in the inbox: the request is dropped unsent
+            // (its acker counts it down), and the reader stops.
+            () = self.shutdown.cancelled() => return false,
+            sent = self.inbox.send(self.session.clone(), message) => sent,
+        };
+        match sent {
             Ok(()) => true,
             // The gateway takes no more: say so, and count the message down.
             Err(closed) => {
@@ -238,7 +273,7 @@ impl Connection {
             correlation_id: None,
         };
         let reply = reply_to.stamp(error.to_message(), received_at.elapsed());
-        let line = wire::encode(&reply);
+        let line = ReplyLine::new(wire::encode(&reply), &self.channel);
         tokio::select! {
             biased;
             () = self.shutdown.cancelled() => false,

@@ -45,20 +45,39 @@
 //!
 //! Each connection's replies wait in a queue of
 //! [`reply_queue`](TcpJsonChannelBuilder::reply_queue) lines, which a writer task drains to
-//! the socket. The gateway never waits for room in it: it holds a permit of its
+//! the socket. A queue can fill up in an instant with a client that reads every reply: a
+//! handler that returns many replies, or many pipelined requests answered at once, before
+//! the writer has had a turn. So a reply (or a push through
+//! [`Gateway::send_to`](crate::gateway::Gateway::send_to)) that finds the queue full waits
+//! for room, but for at most
+//! [`slow_reader_timeout`](TcpJsonChannelBuilder::slow_reader_timeout) (250 ms by default).
+//! A queue still full after that means a client that does not read (it left that many
+//! replies unread, on top of what the socket buffers), and its connection is closed: the
+//! reply is refused, so its request is nacked; the replies still queued are discarded
+//! (their requests were acked when they were queued); the requests not yet answered are
+//! nacked as their replies find the session gone, and the requests the connection had
+//! read but not yet handed to the gateway are dropped.
+//!
+//! The wait is bounded because the gateway holds a permit of its
 //! [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight) while it sends a
-//! reply, so waiting on one client that does not read would soon leave no permit for the
-//! others. A reply (or a push through [`Gateway::send_to`](crate::gateway::Gateway::send_to))
-//! that finds the queue full (the client left that many replies unread, on top of what
-//! the socket buffers) closes the connection at once instead: the reply is
-//! refused, so its request is nacked; the replies still queued are discarded (their
-//! requests were acked when they were queued); the requests not yet answered are nacked
-//! as their replies find the session gone. Each such connection is logged (at most one
-//! warning a second), counted by
+//! reply. What a client that does not read costs the others is bounded with it: the
+//! replies waiting for room in its queue (one per request of it in flight, at most) hold
+//! their permits for at most one timeout, together, since the first to give up closes the
+//! connection and the others give up with it; after that its replies are refused at once
+//! and it sends no more requests. A client that reads, however slowly, is not closed, but
+//! each of its replies may hold a permit for up to the timeout: one that reads just fast
+//! enough to keep its queue full slows the gateway for the others, as any slow consumer
+//! of pipelined requests does. Keep the timeout shorter than the gateway's
+//! [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout), which would otherwise
+//! refuse the reply first, without closing the connection.
+//!
+//! Each closed connection is logged (at most one warning a second), counted by
 //! [`slow_readers_closed`](TcpJsonChannel::slow_readers_closed) and the
-//! `switchyard_gateway_tcp_slow_readers_total` counter, and every reply that did not
-//! reach its client by `switchyard_gateway_replies_undelivered_total`. Only the slow client
-//! loses anything; a client that reads its replies is never closed this way.
+//! `switchyard_gateway_tcp_slow_readers_total` counter. Every reply that did not reach its
+//! client (a reply the socket did not take whole) is counted by
+//! `switchyard_gateway_replies_undelivered_total`, however its connection ended: closed as
+//! a slow reader, a failed socket, or aborted with the channel at the gateway's shutdown.
+//! Only the slow client loses anything.
 //!
 //! # Example
 //!
@@ -92,6 +111,7 @@
 
 mod accept;
 mod connection;
+mod reply_line;
 mod sessions;
 mod wire;
 
@@ -101,17 +121,22 @@ use std::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
 use async_trait::async_trait;
-use switchyard_core::{Error, Limits, Result, Throttle};
+use switchyard_core::{Error, Limits, Result, Throttle, deadline::deadline};
 use tokio::{
     net::{TcpListener, ToSocketAddrs},
-    sync::mpsc::error::TrySendError,
+    sync::{Semaphore, mpsc::error::TrySendError},
+    time::Instant,
 };
 use tokio_util::sync::CancellationToken;
 
-use self::sessions::Sessions;
+use self::{
+    reply_line::ReplyLine,
+    sessions::{Session, Sessions},
+};
 use super::{Channel, ChannelTask, GatewayError, InboxSender, Outgoing};
 
 /// A [`Channel`] that serves line-delimited JSON over TCP; see the
@@ -138,6 +163,7 @@ pub(super) struct Settings {
     pub(super) max_connections: usize,
     pub(super) max_line_bytes: usize,
     pub(super) reply_queue: usize,
+    pub(super) slow_reader_timeout: Duration,
     pub(super) limits: Limits,
 }
 
@@ -149,6 +175,7 @@ impl TcpJsonChannel {
             max_connections: TcpJsonChannelBuilder::DEFAULT_MAX_CONNECTIONS,
             max_line_bytes: TcpJsonChannelBuilder::DEFAULT_MAX_LINE_BYTES,
             reply_queue: TcpJsonChannelBuilder::DEFAULT_REPLY_QUEUE,
+            slow_reader_timeout: TcpJsonChannelBuilder::DEFAULT_SLOW_READER_TIMEOUT,
             limits: Limits::default(),
         }
     }
@@ -185,6 +212,7 @@ impl TcpJsonChannel {
             tracing::warn!(
                 channel = %self.name,
                 reply_queue = self.settings.reply_queue,
+                slow_reader_timeout = ?self.settings.slow_reader_timeout,
                 suppressed,
                 "tcp client does not read its replies: connection closed, \
                  its queued replies discarded and its unanswered requests nacked"
@@ -220,10 +248,11 @@ impl Channel for TcpJsonChannel {
         })))
     }
 
-    /// Queues the reply for its connection's writer, without waiting: the gateway holds a
-    /// permit of its concurrency limit while it sends, so waiting here for a client that
-    /// does not read would let one client starve every other. A full queue closes the
-    /// connection instead and refuses the reply; see
+    /// Queues the reply for its connection's writer. A full queue is waited on for at most
+    /// [`slow_reader_timeout`](TcpJsonChannelBuilder::slow_reader_timeout), never longer:
+    /// the gateway holds a permit of its concurrency limit while it sends, so waiting on a
+    /// client that does not read would let one client starve every other. A queue still
+    /// full after that closes the connection and refuses the reply; see
     /// [slow readers](crate::gateway::tcp#slow-readers).
     async fn send(&self, outgoing: Outgoing) -> Result<()> {
         let (session, message) = outgoing.into_parts();
@@ -232,22 +261,55 @@ impl Channel for TcpJsonChannel {
                 destination: format!("{}/{session}", self.name),
             });
         };
-        // Reserved before the reply is encoded: a full queue costs no encoding.
-        match open.replies.try_reserve() {
-            Ok(slot) => {
-                slot.send(wire::encode(&message));
-                Ok(())
-            }
-            Err(TrySendError::Full(())) => {
-                self.evict_slow_reader(&session);
+        // Reserved before the reply is encoded: a refused reply costs no encoding.
+        let slot = match open.replies.try_reserve() {
+            Ok(slot) => slot,
+            Err(TrySendError::Full(())) => self.wait_for_room(&session, &open).await?,
+            Err(TrySendError::Closed(())) => return Err(connection_closed()),
+        };
+        // Sent at once, even if the writer has stopped meanwhile: a line the queue holds
+        // after its writer is gone counts itself as undelivered when it is dropped.
+        slot.send(ReplyLine::new(wire::encode(&message), &self.name));
+        Ok(())
+    }
+}
+
+impl TcpJsonChannel {
+    /// Waits, within the slow-reader timeout, for room in the full reply queue of `open`;
+    /// closes the connection if none comes. A queue fills up in an instant when a handler
+    /// returns many replies, or many requests of one connection are answered at once,
+    /// before its writer had a turn: only a queue that stays full means a client that does
+    /// not read.
+    async fn wait_for_room<'a>(
+        &self,
+        session: &str,
+        open: &'a Session,
+    ) -> Result<tokio::sync::mpsc::Permit<'a, ReplyLine>> {
+        // Saturating: a timeout of `Duration::MAX` means "wait as long as it takes".
+        let give_up_at = deadline(Instant::now(), self.settings.slow_reader_timeout);
+        let room = tokio::select! {
+            biased;
+            // Another reply found the queue full for too long and closed the connection.
+            () = open.stop_writing.cancelled() => return Err(connection_closed()),
+            room = tokio::time::timeout_at(give_up_at, open.replies.reserve()) => room,
+        };
+        match room {
+            Ok(Ok(slot)) => Ok(slot),
+            Ok(Err(_closed)) => Err(connection_closed()),
+            Err(_elapsed) => {
+                self.evict_slow_reader(session);
                 Err(Error::QueueFull {
                     queue: format!("{}/{session} replies", self.name),
                 })
             }
-            Err(TrySendError::Closed(())) => Err(Error::Closed {
-                component: "tcp connection",
-            }),
         }
+    }
+}
+
+/// A reply for a connection that is closed, or closing.
+fn connection_closed() -> Error {
+    Error::Closed {
+        component: "tcp connection",
     }
 }
 
@@ -259,6 +321,7 @@ pub struct TcpJsonChannelBuilder {
     max_connections: usize,
     max_line_bytes: usize,
     reply_queue: usize,
+    slow_reader_timeout: Duration,
     limits: Limits,
 }
 
@@ -271,9 +334,13 @@ impl TcpJsonChannelBuilder {
         Limits::DEFAULT_MAX_PAYLOAD_BYTES + Limits::DEFAULT_MAX_ATTRIBUTES_BYTES;
     /// Default for [`reply_queue`](Self::reply_queue).
     pub const DEFAULT_REPLY_QUEUE: usize = 64;
+    /// Default for [`slow_reader_timeout`](Self::slow_reader_timeout): 250 ms, far longer
+    /// than a connection's writer takes to get a turn on a busy runtime, and short enough
+    /// that a client that does not read holds the gateway's permits only briefly.
+    pub const DEFAULT_SLOW_READER_TIMEOUT: Duration = Duration::from_millis(250);
 
     /// How many connections are served at once; one more gets an `unavailable` error line
-    /// and is closed.
+    /// and is closed. At most [`Semaphore::MAX_PERMITS`].
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit;
         self
@@ -287,14 +354,30 @@ impl TcpJsonChannelBuilder {
     }
 
     /// How many replies wait, per connection, for a client that reads slowly, beyond what
-    /// the socket buffers. A reply that finds them all waiting closes the connection: see
-    /// [slow readers](crate::gateway::tcp#slow-readers). For clients that pipeline
-    /// requests, keep it at least the gateway's
-    /// [`max_in_flight`](crate::gateway::GatewayBuilder::max_in_flight) times the replies
-    /// a request gets: that many can come for one connection at once, before its writer
-    /// has had a turn to run. The default covers the gateway's default limit.
+    /// the socket buffers. A reply that finds them all waiting waits for room, for at most
+    /// [`slow_reader_timeout`](Self::slow_reader_timeout), and closes the connection if
+    /// none comes: see [slow readers](crate::gateway::tcp#slow-readers). A larger queue
+    /// lets replies that come in a burst (many replies to one request, or to many
+    /// pipelined requests at once) go without that wait, at the cost of the memory they
+    /// take. At most [`Semaphore::MAX_PERMITS`], the most a tokio channel holds.
     pub fn reply_queue(mut self, capacity: usize) -> Self {
         self.reply_queue = capacity;
+        self
+    }
+
+    /// How long a reply waits for room in its connection's full reply queue before the
+    /// connection is closed as a client that does not read its replies; see
+    /// [slow readers](crate::gateway::tcp#slow-readers). Default
+    /// [`DEFAULT_SLOW_READER_TIMEOUT`](Self::DEFAULT_SLOW_READER_TIMEOUT); must not be zero.
+    ///
+    /// It bounds how long one reply of a slow client holds a permit of the gateway's
+    /// [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight), so keep it short,
+    /// and shorter than the gateway's
+    /// [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout): a send that times out
+    /// first refuses the reply without closing the connection, and the slow client is not
+    /// closed at all.
+    pub fn slow_reader_timeout(mut self, timeout: Duration) -> Self {
+        self.slow_reader_timeout = timeout;
         self
     }
 
@@ -306,25 +389,14 @@ impl TcpJsonChannelBuilder {
 
     /// Validates the settings and binds the listener to `address`, such as
     /// `127.0.0.1:0` for a port chosen by the system.
+    ///
+    /// # Errors
+    ///
+    /// [`GatewayError::InvalidConfig`] for a setting that is zero, or a `max_connections`
+    /// or `reply_queue` over [`Semaphore::MAX_PERMITS`]; [`GatewayError::Io`] if the
+    /// listener cannot be bound.
     pub async fn bind(self, address: impl ToSocketAddrs) -> Result<TcpJsonChannel, GatewayError> {
-        for (setting, value) in [
-            ("max_connections", self.max_connections),
-            ("max_line_bytes", self.max_line_bytes),
-            ("reply_queue", self.reply_queue),
-        ] {
-            if value == 0 {
-                return Err(GatewayError::InvalidConfig {
-                    setting,
-                    reason: "must not be zero",
-                });
-            }
-        }
-        if self.max_connections > tokio::sync::Semaphore::MAX_PERMITS {
-            return Err(GatewayError::InvalidConfig {
-                setting: "max_connections",
-                reason: "is larger than a semaphore can hold",
-            });
-        }
+        self.validate()?;
         let io = |operation| move |source| GatewayError::Io { operation, source };
         let listener = TcpListener::bind(address)
             .await
@@ -340,11 +412,46 @@ impl TcpJsonChannelBuilder {
                 max_connections: self.max_connections,
                 max_line_bytes: self.max_line_bytes,
                 reply_queue: self.reply_queue,
+                slow_reader_timeout: self.slow_reader_timeout,
                 limits: self.limits,
             },
             sessions: Arc::new(Sessions::default()),
             evicted: AtomicU64::new(0),
             warnings: Throttle::default(),
         })
+    }
+
+    /// Refuses every value that a tokio constructor would panic on later: a zero channel
+    /// size or semaphore, a channel or semaphore over `MAX_PERMITS`. (Durations reach tokio
+    /// only through [`deadline`], which saturates.)
+    fn validate(&self) -> Result<(), GatewayError> {
+        let invalid = |setting, reason| Err(GatewayError::InvalidConfig { setting, reason });
+        for (setting, value) in [
+            ("max_connections", self.max_connections),
+            ("max_line_bytes", self.max_line_bytes),
+            ("reply_queue", self.reply_queue),
+        ] {
+            if value == 0 {
+                return invalid(setting, "must not be zero");
+            }
+        }
+        if self.slow_reader_timeout.is_zero() {
+            return invalid("slow_reader_timeout", "must not be zero");
+        }
+        // A semaphore for the connections, a channel (which is a semaphore) for each
+        // connection's replies: tokio panics on more permits than `MAX_PERMITS`.
+        if self.max_connections > Semaphore::MAX_PERMITS {
+            return invalid(
+                "max_connections",
+                "is larger than a tokio semaphore can hold (Semaphore::MAX_PERMITS)",
+            );
+        }
+        if self.reply_queue > Semaphore::MAX_PERMITS {
+            return invalid(
+                "reply_queue",
+                "is larger than a tokio channel can hold (Semaphore::MAX_PERMITS)",
+            );
+        }
+        Ok(())
     }
 }

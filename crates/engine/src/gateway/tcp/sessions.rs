@@ -9,11 +9,13 @@ use std::{
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::reply_line::ReplyLine;
+
 /// What the channel holds of one open connection.
 #[derive(Debug, Clone)]
 pub(super) struct Session {
     /// The connection's reply queue, which its writer drains to the socket.
-    pub(super) replies: mpsc::Sender<String>,
+    pub(super) replies: mpsc::Sender<ReplyLine>,
     /// Stops the connection's reader; a child of the channel's shutdown token.
     pub(super) stop_reading: CancellationToken,
     /// Stops the connection's writer at once, dropping what is queued. Only an eviction
@@ -43,8 +45,9 @@ impl Sessions {
     }
 
     /// Closes the connection of session `id` at once: it is removed, so that no reply is
-    /// queued for it any more, its reader stops, and its writer drops what is queued and
-    /// closes the socket. Returns whether it was still open.
+    /// queued for it any more, its reader stops before its next request, and its writer
+    /// drops what is queued (each line counting itself as undelivered) and closes the
+    /// socket. Returns whether it was still open.
     pub(super) fn evict(&self, id: &str) -> bool {
         let Some(session) = self.lock().remove(id) else {
             return false;

@@ -60,3 +60,79 @@ fn a_topic_never_shows_a_credential_of_its_prefix() {
     check_shown("mem://audit", "audit/eu", "audit/eu");
     check_shown("mem://", "orders?token=abc", "orders?token=[REDACTED]");
 }
+
+/// Second reading: a credential in the destination reaches the observer hook when the
+/// publisher's prefix has none (a scheme-only prefix such as `redis://`, or the catch-all
+/// empty prefix): the topic loses the scheme, and with it the only thing that lets
+/// `redact` recognise the userinfo.
+#[test]
+fn a_topic_never_shows_a_credential_under_a_scheme_only_prefix() {
+    for prefix in ["redis://", ""] {
+        let shown = super::shown_topic(prefix, "app:hunter2@cache/audit");
+        assert!(!shown.contains("hunter2"), "{prefix:?} shows {shown}");
+    }
+}
+
+/// What the hook is shown under each kind of prefix: none, a scheme, a scheme and host, and
+/// a scheme and host with a credential. No row shows userinfo.
+#[test]
+fn a_topic_is_shown_redacted_under_every_kind_of_prefix() {
+    for (prefix, topic, expected) in [
+        ("", "orders", "orders"),
+        ("", "app:hunter2@cache/audit", "[REDACTED]@cache/audit"),
+        ("", "orders?token=abc", "orders?token=[REDACTED]"),
+        // Under a prefix without a scheme, text shaped like userinfo is hidden even when
+        // the destination had no scheme: the safe side.
+        ("", "team@eu/orders", "[REDACTED]@eu/orders"),
+        ("redis://", "cache/audit", "cache/audit"),
+        (
+            "redis://",
+            "app:hunter2@cache/audit",
+            "[REDACTED]@cache/audit",
+        ),
+        ("redis://", "app@cache/audit", "[REDACTED]@cache/audit"),
+        ("redis://host/", "host/audit", "host/audit"),
+        (
+            "redis://host/",
+            "host/audit?password=x",
+            "host/audit?password=[REDACTED]",
+        ),
+        (
+            "redis://user:pw@host/",
+            "user:pw@host/audit",
+            "[REDACTED]@host/audit",
+        ),
+        (
+            "redis://user:pw@host/",
+            "user:pw@host/a b://c:d@e",
+            "[REDACTED]@host/a b://[REDACTED]@e",
+        ),
+    ] {
+        check_shown(prefix, topic, expected);
+    }
+}
+
+proptest::proptest! {
+    /// Whichever prefix picked the publisher (none, the scheme, the scheme and host, the
+    /// whole server with its credential), the topic shown never holds the password.
+    #[test]
+    fn a_shown_topic_never_holds_the_password(
+        scheme in "[a-z][a-z0-9+.]{0,5}",
+        user in "[a-z]{0,6}",
+        password in "[A-Z]{4,8}",
+        host in "[a-z0-9.:]{1,10}",
+        path in "[a-z/?=&]{0,12}",
+        cut in 0_usize..4,
+    ) {
+        let server = format!("{scheme}://{user}:{password}@{host}/");
+        let destination = format!("{server}{path}");
+        let prefix = match cut {
+            0 => String::new(),
+            1 => format!("{scheme}://"),
+            2 => format!("{scheme}://{user}"),
+            _ => server,
+        };
+        let shown = super::shown_topic(&prefix, topic_of(&destination));
+        proptest::prop_assert!(!shown.contains(&password), "{prefix} {destination}: {shown}");
+    }
+}

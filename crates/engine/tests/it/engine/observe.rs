@@ -224,25 +224,27 @@ async fn health_never_shows_a_credential_from_a_name() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn the_publisher_hook_never_sees_a_credential_of_the_prefix() {
+/// What the publisher hook sees when a publisher registered under `prefix` refuses a
+/// message for `destination`, which it gets as `topic` (the destination after its scheme).
+async fn publisher_hook_events(
+    prefix: &str,
+    destination: &'static str,
+    topic: &str,
+) -> Vec<String> {
     let seen = Seen::default();
     let engine = Engine::builder()
         .observer(recording_observer(&seen))
         .build()
         .unwrap();
     let (subscriber, feeder) = ChannelSubscriber::new(8);
-    let prefix = "redis://app:hunter2@cache/";
     let publisher = RecordingPublisher::with(Behaviour {
-        reject: vec!["app:hunter2@cache/audit".to_owned()],
+        reject: vec![topic.to_owned()],
         ..Behaviour::default()
     });
     let router = Router::builder()
         .handle(
             "orders.audit",
-            handler_fn(move |_m: Message| async move {
-                Ok(vec![to("audit", &format!("{prefix}audit"))])
-            }),
+            handler_fn(move |_m: Message| async move { Ok(vec![to("audit", destination)]) }),
         )
         .unwrap()
         .build();
@@ -256,13 +258,35 @@ async fn the_publisher_hook_never_sees_a_credential_of_the_prefix() {
         feeder.log.outcome_of(&audit).await,
         Outcome::Nacked(_)
     ));
-    let seen = seen.lock().unwrap().clone();
-    assert_eq!(
-        seen,
-        ["publisher redis://[REDACTED]@cache/ [REDACTED]@cache/audit"],
-        "the hook gets the redacted prefix and topic"
-    );
     within("stop", engine.stop(Duration::from_secs(5)))
         .await
         .unwrap();
+    seen.lock().unwrap().clone()
+}
+
+#[tokio::test]
+async fn the_publisher_hook_never_sees_a_credential() {
+    // The credential in the publisher's prefix: the hook gets the redacted prefix and topic.
+    let seen = publisher_hook_events(
+        "redis://app:hunter2@cache/",
+        "redis://app:hunter2@cache/audit",
+        "app:hunter2@cache/audit",
+    )
+    .await;
+    assert_eq!(
+        seen,
+        ["publisher redis://[REDACTED]@cache/ [REDACTED]@cache/audit"]
+    );
+    // The credential in the destination only, under a publisher for the whole scheme.
+    let seen = publisher_hook_events(
+        "redis://",
+        "redis://app:hunter2@cache/audit",
+        "app:hunter2@cache/audit",
+    )
+    .await;
+    assert!(
+        seen.iter().all(|event| !event.contains("hunter2")),
+        "the hook saw a credential: {seen:?}"
+    );
+    assert_eq!(seen.len(), 1, "{seen:?}");
 }

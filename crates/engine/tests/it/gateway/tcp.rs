@@ -4,7 +4,7 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use serde_json::{Value, json};
 use switchyard_core::{Acker, Attributes, Bytes, Message, handler_fn};
-use switchyard_engine::gateway::{Gateway, TcpJsonChannel};
+use switchyard_engine::gateway::{Gateway, TcpJsonChannel, TcpJsonChannelBuilder};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader, Lines},
     net::{
@@ -280,9 +280,12 @@ async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
         .send_timeout(Duration::from_secs(600))
         .build()
         .unwrap();
+    // A short slow-reader timeout keeps the test fast; a long one would make it slower,
+    // not fail it.
     let channel = Arc::new(
         TcpJsonChannel::builder("tcp")
             .reply_queue(1)
+            .slow_reader_timeout(Duration::from_millis(10))
             .bind("127.0.0.1:0")
             .await
             .unwrap(),
@@ -292,8 +295,9 @@ async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
 
     // The slow client sends six requests and reads nothing. Reply 1 fills the socket and
     // blocks the writer, reply 2 fills the queue, and by reply 3 at the latest a reply
-    // finds it full. Were the gateway to wait for room, the tasks of requests 3 and 4 would
-    // now hold both permits.
+    // finds it full and waits for room. Were the gateway to wait for as long as it takes,
+    // the tasks of requests 3 and 4 would now hold both permits for good; they hold them
+    // for the slow-reader timeout, then the connection is closed.
     let mut slow = within(TcpStream::connect(address)).await.unwrap();
     within(slow.write_all("{\"type\":\"big\"}\n".repeat(6).as_bytes()))
         .await
@@ -319,6 +323,355 @@ async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
 
     // Nothing of the slow client's is left waiting on it: the shutdown is clean.
     drop(good);
+    let report = within(gateway.shutdown(Duration::from_secs(5))).await;
+    assert!(report.is_clean(), "{report:?}");
+}
+
+/// Second reading: with default settings, one request (no pipelining) whose handler
+/// returns more replies than the default reply queue closes a client that reads every
+/// reply: the gateway sends a request's replies back to back without yielding, so the
+/// connection's writer never gets a turn to drain the queue.
+#[tokio::test]
+async fn a_client_that_reads_every_reply_is_not_closed_by_one_multi_reply_request() {
+    let count = TcpJsonChannelBuilder::DEFAULT_REPLY_QUEUE + 1;
+    let gateway = Gateway::builder()
+        .handler(handler_fn(move |_request: Message| async move {
+            (0..count)
+                .map(|n| {
+                    Message::builder()
+                        .message_type("item")
+                        .payload(n.to_string())
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()
+        }))
+        .build()
+        .unwrap();
+    let channel = Arc::new(
+        TcpJsonChannel::builder("tcp")
+            .bind("127.0.0.1:0")
+            .await
+            .unwrap(),
+    );
+    let address = channel.local_addr();
+    gateway.register_arc(channel.clone()).await.unwrap();
+
+    let mut client = Client::connect(address).await;
+    client.send("{\"type\":\"list\"}\n").await;
+    let mut received = 0;
+    while received < count {
+        match within(client.lines.next_line()).await.expect("read") {
+            Some(line) => {
+                let reply: Value = serde_json::from_str(&line).unwrap();
+                assert_eq!(reply["type"], "item", "{reply}");
+                received += 1;
+            }
+            None => break,
+        }
+    }
+    assert_eq!(
+        (received, channel.slow_readers_closed()),
+        (count, 0),
+        "a client reading every reply was closed as a slow reader"
+    );
+    drop(client);
+    let report = within(gateway.shutdown(Duration::from_secs(5))).await;
+    assert!(report.is_clean(), "{report:?}");
+}
+
+/// Second reading: eviction is documented to stop the connection's reader, but the reader
+/// looks at its token only when it needs more bytes: every request line it had already
+/// read from the socket is still pushed into the gateway and handled after the connection
+/// was closed, and the connection keeps its slot meanwhile.
+#[tokio::test]
+async fn an_evicted_connection_pushes_no_more_requests() {
+    let after = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = Arc::clone(&after);
+    let payload = Bytes::from(vec![b'x'; BIG]);
+    let handler = handler_fn(move |request: Message| {
+        let (seen, payload) = (Arc::clone(&seen), payload.clone());
+        async move {
+            let kind = request
+                .attributes()
+                .message_type()
+                .unwrap_or_default()
+                .to_owned();
+            if kind == "after" {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let reply = || Message::builder().message_type("r").build();
+            if kind != "evict" {
+                return Ok(vec![reply()?]);
+            }
+            // A reply that blocks the writer for good (the client does not read), then
+            // more than the queue of one holds: the queue stays full, and the connection
+            // is evicted once the slow-reader timeout passes.
+            let mut attributes = Attributes::new();
+            attributes.insert("type", "big")?;
+            let big = Message::from_parts(payload, attributes, Acker::noop());
+            Ok(vec![big, reply()?, reply()?, reply()?])
+        }
+    });
+    let gateway = Gateway::builder()
+        .handler(handler)
+        .max_in_flight(1)
+        .inbox_capacity(1)
+        .build()
+        .unwrap();
+    let channel = Arc::new(
+        TcpJsonChannel::builder("tcp")
+            .reply_queue(1)
+            .slow_reader_timeout(Duration::from_millis(10))
+            .max_connections(1)
+            .bind("127.0.0.1:0")
+            .await
+            .unwrap(),
+    );
+    let address = channel.local_addr();
+    gateway.register_arc(channel.clone()).await.unwrap();
+
+    // One write: the reader has every line in its buffer after its first read. The client
+    // reads nothing until it is evicted.
+    let lines = 50;
+    let mut evicted = within(TcpStream::connect(address)).await.unwrap();
+    let batch = format!(
+        "{{\"type\":\"evict\"}}\n{}",
+        "{\"type\":\"after\"}\n".repeat(lines)
+    );
+    within(evicted.write_all(batch.as_bytes())).await.unwrap();
+
+    // The evicted connection frees its slot once it stops reading: until then a new
+    // client is turned away. Its ping queues behind whatever the evicted reader pushed.
+    within(async {
+        loop {
+            let mut client = Client::connect(address).await;
+            client.send("{\"type\":\"ping\"}\n").await;
+            match within(client.lines.next_line()).await {
+                Ok(Some(line)) if line.contains("\"type\":\"r\"") => break,
+                _ => tokio::task::yield_now().await,
+            }
+        }
+    })
+    .await;
+    assert_eq!(channel.slow_readers_closed(), 1);
+    // At most two were already in the gateway's hands: one waiting for the dispatcher's
+    // only permit, one in its inbox of one. A third, waiting for room in the inbox when
+    // the connection was evicted, must not follow them.
+    let handled_after = after.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        handled_after <= 2,
+        "{handled_after} of the {lines} requests read before the eviction were handled after it"
+    );
+    let mut unread = Vec::new();
+    // EOF or a reset: either way, the evicted connection ends, cut off in its first reply.
+    let _ = within(evicted.read_to_end(&mut unread)).await;
+    assert!(unread.len() < BIG, "{} bytes", unread.len());
+    let _ = within(gateway.shutdown(Duration::from_secs(5))).await;
+}
+
+/// Counts `switchyard_gateway_replies_undelivered_total` for one thread's metrics.
+#[derive(Default)]
+struct Undelivered(Arc<std::sync::atomic::AtomicU64>);
+
+struct UndeliveredCounter(Arc<std::sync::atomic::AtomicU64>);
+
+impl metrics::CounterFn for UndeliveredCounter {
+    fn increment(&self, value: u64) {
+        self.0.fetch_add(value, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn absolute(&self, value: u64) {
+        self.0.store(value, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl metrics::Recorder for Undelivered {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        if key.name() == "switchyard_gateway_replies_undelivered_total" {
+            metrics::Counter::from_arc(Arc::new(UndeliveredCounter(Arc::clone(&self.0))))
+        } else {
+            metrics::Counter::noop()
+        }
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+/// Second reading: replies that the channel accepted (so their requests were acked) but
+/// that were still queued for a client that does not read when the shutdown aborted the
+/// channel are lost without a count: the connection task that counts what its writer
+/// discarded is aborted with the channel.
+#[test]
+fn replies_lost_when_the_shutdown_aborts_a_connection_are_counted() {
+    let recorder = Undelivered::default();
+    let undelivered = Arc::clone(&recorder.0);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, move || {
+        runtime.block_on(async {
+            let payload = Bytes::from(vec![b'x'; BIG]);
+            let (answered, mut answers) = mpsc::unbounded_channel::<()>();
+            let handler = handler_fn(move |request: Message| {
+                let (payload, answered) = (payload.clone(), answered.clone());
+                async move {
+                    let big = request.attributes().message_type() == Some("big");
+                    let mut attributes = Attributes::new();
+                    attributes.insert("type", "reply")?;
+                    let payload = if big { payload } else { Bytes::new() };
+                    let _ = answered.send(());
+                    Ok(vec![Message::from_parts(
+                        payload,
+                        attributes,
+                        Acker::noop(),
+                    )])
+                }
+            });
+            let gateway = Gateway::builder().handler(handler).build().unwrap();
+            let channel = TcpJsonChannel::builder("tcp")
+                .bind("127.0.0.1:0")
+                .await
+                .unwrap();
+            let address = channel.local_addr();
+            gateway.register(channel).await.unwrap();
+
+            // The big reply blocks the writer for good; the small one waits in the queue.
+            let mut slow = within(TcpStream::connect(address)).await.unwrap();
+            within(slow.write_all(b"{\"type\":\"big\"}\n{\"type\":\"small\"}\n"))
+                .await
+                .unwrap();
+            for _ in 0..2 {
+                within(answers.recv()).await.unwrap();
+            }
+            let report = within(gateway.shutdown(Duration::from_millis(200))).await;
+            assert_eq!(
+                report.not_stopped().collect::<Vec<_>>(),
+                ["tcp"],
+                "{report:?}"
+            );
+            drop(slow);
+        });
+        // An aborted task is dropped when its runtime next runs it, or at the latest with
+        // the runtime: dropped here, while the recorder is this thread's.
+        drop(runtime);
+    });
+    assert!(
+        undelivered.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        "replies dropped with the aborted connection were not counted as undelivered"
+    );
+}
+
+/// Second reading: `reply_queue` is not checked against what a tokio channel can hold, as
+/// `max_connections` is: `bind` accepts it, and the first client to connect panics the
+/// channel's accept loop, which takes every connection down with it.
+#[tokio::test]
+async fn a_reply_queue_too_large_for_a_channel_is_refused_not_a_panic() {
+    let Ok(channel) = TcpJsonChannel::builder("tcp")
+        .reply_queue(usize::MAX)
+        .bind("127.0.0.1:0")
+        .await
+    else {
+        return;
+    };
+    let gateway = echo_gateway();
+    let address = channel.local_addr();
+    gateway.register(channel).await.unwrap();
+    let mut client = within(TcpStream::connect(address)).await.unwrap();
+    let mut rest = Vec::new();
+    let _ = within(client.read_to_end(&mut rest)).await;
+    let report = within(gateway.shutdown(Duration::from_secs(5))).await;
+    assert!(
+        report.is_clean(),
+        "bind accepted reply_queue(usize::MAX): {report:?}"
+    );
+}
+
+fn echo_gateway() -> Gateway {
+    super::support::echo().build().unwrap()
+}
+
+/// Every value that a tokio constructor would panic on is refused by `bind`, naming the
+/// setting; the largest values tokio takes are accepted and serve.
+#[tokio::test]
+async fn settings_are_validated_on_bind() {
+    use switchyard_engine::gateway::GatewayError;
+    use tokio::sync::Semaphore;
+
+    let check = async |builder: TcpJsonChannelBuilder, setting: &str, reason: &str| match builder
+        .bind("127.0.0.1:0")
+        .await
+    {
+        Err(GatewayError::InvalidConfig {
+            setting: got,
+            reason: why,
+        }) => {
+            assert_eq!(got, setting);
+            assert!(why.contains(reason), "{setting}: {why}");
+        }
+        other => panic!("{setting}: {other:?}"),
+    };
+    let tcp = || TcpJsonChannel::builder("tcp");
+    check(tcp().max_connections(0), "max_connections", "zero").await;
+    check(tcp().max_line_bytes(0), "max_line_bytes", "zero").await;
+    check(tcp().reply_queue(0), "reply_queue", "zero").await;
+    check(
+        tcp().slow_reader_timeout(Duration::ZERO),
+        "slow_reader_timeout",
+        "zero",
+    )
+    .await;
+    let over = Semaphore::MAX_PERMITS + 1;
+    check(
+        tcp().max_connections(over),
+        "max_connections",
+        "MAX_PERMITS",
+    )
+    .await;
+    check(tcp().reply_queue(over), "reply_queue", "MAX_PERMITS").await;
+
+    let channel = tcp()
+        .max_connections(Semaphore::MAX_PERMITS)
+        .reply_queue(Semaphore::MAX_PERMITS)
+        .slow_reader_timeout(Duration::MAX)
+        .bind("127.0.0.1:0")
+        .await
+        .unwrap();
+    let gateway = echo_gateway();
+    let address = channel.local_addr();
+    gateway.register(channel).await.unwrap();
+    let mut client = Client::connect(address).await;
+    client.send("{\"type\":\"ping\",\"data\":1}\n").await;
+    assert_eq!(client.recv().await["type"], "pong");
+    drop(client);
     let report = within(gateway.shutdown(Duration::from_secs(5))).await;
     assert!(report.is_clean(), "{report:?}");
 }

@@ -11,6 +11,7 @@ use std::{
     time::Duration,
 };
 
+use switchyard_core::deadline::deadline;
 use tokio::time::Instant;
 
 use super::{
@@ -287,7 +288,7 @@ impl CircuitMachine {
 
     fn open(&mut self, now: Instant) {
         self.enter(Phase::Open {
-            until: now + self.policy.cool_down,
+            until: deadline(now, self.policy.cool_down),
         });
     }
 

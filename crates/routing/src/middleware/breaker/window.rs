@@ -3,6 +3,7 @@
 
 use std::{collections::VecDeque, time::Duration};
 
+use switchyard_core::deadline::deadline;
 use tokio::time::Instant;
 
 /// How many buckets a time window is cut into. The window slides by one bucket at a time,
@@ -89,7 +90,7 @@ impl FailureWindow {
     pub(super) fn record(&mut self, failed: bool, now: Instant) {
         self.expire(now);
         let fresh = match self.buckets.back() {
-            Some(last) => now >= last.start + self.bucket_len,
+            Some(last) => now >= deadline(last.start, self.bucket_len),
             None => true,
         };
         if fresh {
@@ -124,7 +125,7 @@ impl FailureWindow {
         // A bucket leaves once its start is a span old. Buckets start at least a bucket
         // length apart, so about BUCKETS of them remain, never more than BUCKETS + 2.
         while let Some(first) = self.buckets.front() {
-            if first.start + self.span > now {
+            if deadline(first.start, self.span) > now {
                 break;
             }
             self.calls -= first.calls;

@@ -37,10 +37,14 @@ struct Slot {
 pub(super) struct Window {
     max_entries: usize,
     max_age: Duration,
-    /// Live marks: the key and the generation of the slot that made it.
+    /// Live marks: the key and the generation of the slot that made it. At most
+    /// `max_entries`: eviction by count counts live marks only, so that failed attempts
+    /// (forgotten marks) never push a handled message out.
     live: HashMap<Key, u64>,
-    /// Every slot not yet evicted, oldest first. A forgotten mark leaves its slot here
-    /// until it is evicted, so `live.len() <= slots.len() <= max_entries`.
+    /// The slots of the live marks, oldest first, among slots of forgotten marks that have
+    /// not been dropped yet. Forgetting is O(1) and leaves its slot here; the dead slots are
+    /// dropped when they reach the front, or all at once when the queue reaches
+    /// [`Window::max_slots`], so `live.len() <= slots.len() <= 2 * max_entries`.
     slots: VecDeque<Slot>,
     next_generation: u64,
 }
@@ -65,8 +69,16 @@ impl Window {
         if self.live.contains_key(&key) {
             return Seen::Duplicate;
         }
-        while self.slots.len() >= self.max_entries {
-            self.evict_oldest();
+        // Every live mark has its slot in the queue, so this ends; the `evict_oldest`
+        // result only guards against a bug turning into a hang.
+        while self.live.len() >= self.max_entries && self.evict_oldest() {}
+        if self.slots.len() >= self.max_slots() {
+            // Mostly slots of failed attempts: drop them all. The queue keeps only live
+            // slots, fewer than `max_entries`, so this happens at most once every
+            // `max_entries` pushes and costs O(1) per push, amortised.
+            let live = &self.live;
+            self.slots
+                .retain(|slot| live.get(&slot.key) == Some(&slot.generation));
         }
         let generation = self.next_generation;
         self.next_generation += 1;
@@ -92,10 +104,17 @@ impl Window {
         self.live.len()
     }
 
-    /// How many slots are held, forgotten ones included: never more than `max_entries`.
+    /// How many slots are held, forgotten ones included: never more than
+    /// [`Window::max_slots`].
     #[cfg(test)]
     pub(super) fn slots(&self) -> usize {
         self.slots.len()
+    }
+
+    /// The most slots the queue holds, live and forgotten: twice the live bound, so that
+    /// dropping the forgotten ones at once is rare.
+    pub(super) fn max_slots(&self) -> usize {
+        self.max_entries.saturating_mul(2)
     }
 
     fn expire(&mut self, now: Instant) {
@@ -108,10 +127,13 @@ impl Window {
         }
     }
 
-    fn evict_oldest(&mut self) {
-        if let Some(slot) = self.slots.pop_front() {
-            self.forget(slot.key, slot.generation);
-        }
+    /// Drops the oldest slot, with its mark if that is still live; false if there is none.
+    fn evict_oldest(&mut self) -> bool {
+        let Some(slot) = self.slots.pop_front() else {
+            return false;
+        };
+        self.forget(slot.key, slot.generation);
+        true
     }
 }
 

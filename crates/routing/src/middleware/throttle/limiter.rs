@@ -8,6 +8,7 @@
 
 use std::{collections::VecDeque, time::Duration};
 
+use switchyard_core::deadline::deadline;
 use tokio::time::Instant;
 
 /// Grants at most `calls` starts per `period`, in the order asked, without holding a lock
@@ -42,9 +43,11 @@ impl SlidingLog {
         let at = if self.granted.len() < self.calls {
             now
         } else {
+            // A period the clock cannot add (`Duration::MAX`, "one call, ever") puts the
+            // next turn far in the future rather than panicking: past any `max_wait`.
             self.granted
                 .front()
-                .map_or(now, |oldest| (*oldest + self.period).max(now))
+                .map_or(now, |oldest| deadline(*oldest, self.period).max(now))
         };
         let wait = at - now;
         if wait > max_wait {

@@ -146,3 +146,35 @@ async fn a_redelivery_while_the_first_is_in_flight_is_skipped() {
     assert_eq!(a.unwrap().len() + b.unwrap().len(), 1);
     assert_eq!(calls.count(), 1);
 }
+
+/// Second reading: failures are forgotten, but each one still takes a slot of the window
+/// until it is evicted, so one message failing (and being redelivered) `max_entries` times
+/// pushes out a message that was handled a moment ago, though the window holds one key.
+#[tokio::test(start_paused = true)]
+async fn failed_attempts_do_not_push_handled_messages_out_of_the_window() {
+    let (handler, calls) = recorded(|_, message: Message| async move {
+        if message.attributes().id() == Some("poison") {
+            Err(Error::transient_handler("still failing"))
+        } else {
+            Ok(vec![message])
+        }
+    });
+    let layer = DeduplicatorLayer::builder()
+        .max_entries(3)
+        .max_age(Duration::from_secs(600))
+        .build()
+        .unwrap();
+    let handler = layer.layer(handler);
+
+    assert!(handled(&handler, &message("done")).await);
+    // One poison message, redelivered three times: each attempt fails and is forgotten.
+    for _ in 0..3 {
+        assert!(within(handler.handle(&message("poison"))).await.is_err());
+    }
+    assert_eq!(layer.len(), 1, "only `done` is remembered");
+    assert!(
+        !handled(&handler, &message("done")).await,
+        "`done` was handled a moment ago, with one key in a window of three: a duplicate"
+    );
+    assert_eq!(calls.count(), 4);
+}

@@ -79,3 +79,31 @@ async fn a_call_whose_turn_is_too_far_fails_at_once_without_taking_a_turn() {
     assert_eq!(calls.count(), 2);
     assert_eq!(calls.gaps(), [period]);
 }
+
+/// Second reading: a configured period that the clock cannot add (here `Duration::MAX`, a
+/// "one call, ever" limit) must not panic the caller once the rate is reached; the call over
+/// the rate is refused (its turn is past `max_wait`).
+#[tokio::test(start_paused = true)]
+async fn a_huge_period_refuses_the_call_over_the_rate_instead_of_panicking() {
+    let (handler, calls) = recorded(|_, _| async { Ok(vec![]) });
+    let throttle = ThrottleLayer::builder(1, Duration::MAX)
+        .build()
+        .unwrap()
+        .layer(Arc::new(handler));
+    within(throttle.handle(&message("first"))).await.unwrap();
+    let throttle = Arc::new(throttle);
+    let second = {
+        let throttle = throttle.clone();
+        tokio::spawn(async move { within(throttle.handle(&message("second"))).await })
+    };
+    let outcome = second.await;
+    let err = outcome
+        .expect("the second call panicked")
+        .expect_err("over the rate");
+    assert!(
+        err.source()
+            .and_then(|s| s.downcast_ref::<ThrottledError>())
+            .is_some()
+    );
+    assert_eq!(calls.count(), 1);
+}

@@ -110,3 +110,38 @@ fn invalid_configurations_are_typed_errors() {
         },
     );
 }
+
+/// Second reading: prefixes were cut to a bounded length but not redacted, so a prefix with
+/// credentials (`amqp://user:pw@host/`) put the password into the error and its text. They
+/// are redacted before they are cut, so that a cut cannot hide a credential from redaction.
+#[test]
+fn prefixes_in_errors_are_redacted_before_they_are_cut() {
+    let out = |name: &str| Output::new(name, 1);
+    check_build(
+        FanOut::builder()
+            .output("amqp://user:pw@host/", out("a"))
+            .output("amqp://user:pw@host/", out("b")),
+        BuildError::DuplicatePrefix {
+            prefix: "amqp://[REDACTED]@host/".into(),
+            first: "a".into(),
+            second: "b".into(),
+        },
+    );
+    check_build(
+        FanOut::builder().output("loop://user:pw@host/", out("a")),
+        BuildError::ReservedPrefix {
+            prefix: "loop://[REDACTED]@host/".into(),
+            output: "a".into(),
+        },
+    );
+    // A password long enough that cutting first would leave it without its `@`.
+    let long = format!("amqp://user:{}@host/", "p".repeat(300));
+    let err = FanOut::builder()
+        .output(long.clone(), out("a"))
+        .output(long, out("b"))
+        .build()
+        .map(|_| ())
+        .expect_err("duplicate");
+    assert!(!err.to_string().contains("ppp"), "{err}");
+    assert!(!format!("{err:?}").contains("ppp"), "{err:?}");
+}

@@ -23,11 +23,31 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// A mark made so far, as the test remembers it to forget it later.
 struct Mark {
     key: Key,
     generation: u64,
-    at: Instant,
-    forgotten: bool,
+}
+
+/// The reference: the live marks, oldest first, as a plain list. A mark leaves when it is
+/// `max_age` old, when it is forgotten, or when it is the oldest live mark and a new mark
+/// needs room among `max_entries` live ones.
+#[derive(Default)]
+struct Model {
+    live: Vec<(Key, u64, Instant)>,
+}
+
+impl Model {
+    fn observe(&mut self, key: Key, now: Instant, max_entries: usize, max_age: Duration) -> bool {
+        self.live.retain(|&(_, _, at)| now - at < max_age);
+        if self.live.iter().any(|&(k, _, _)| k == key) {
+            return true;
+        }
+        if self.live.len() >= max_entries {
+            self.live.remove(0);
+        }
+        false
+    }
 }
 
 proptest! {
@@ -35,43 +55,60 @@ proptest! {
     fn matches_the_reference_and_stays_bounded(
         max_entries in 1usize..5,
         max_age_ms in 1u64..100,
-        ops in prop::collection::vec(op(), 1..80),
+        ops in prop::collection::vec(op(), 1..120),
     ) {
         let max_age = Duration::from_millis(max_age_ms);
         let mut window = Window::new(max_entries, max_age);
+        let mut model = Model::default();
         let mut marks: Vec<Mark> = Vec::new();
         let mut now = Instant::now();
         for op in ops {
             match op {
                 Op::Observe(key) => {
-                    // A key is a duplicate if one of the last `max_entries` marks is for it,
-                    // younger than `max_age`, and not forgotten.
-                    let recent = &marks[marks.len().saturating_sub(max_entries)..];
-                    let duplicate = recent
-                        .iter()
-                        .any(|m| m.key == key && !m.forgotten && now - m.at < max_age);
+                    let duplicate = model.observe(key, now, max_entries, max_age);
                     match window.observe(key, now) {
                         Seen::Duplicate => prop_assert!(duplicate),
                         Seen::First(generation) => {
                             prop_assert!(!duplicate);
-                            marks.push(Mark { key, generation, at: now, forgotten: false });
+                            model.live.push((key, generation, now));
+                            marks.push(Mark { key, generation });
                         }
                     }
                 }
                 Op::Advance(ms) => now += Duration::from_millis(ms),
                 Op::Forget(n) => {
                     if !marks.is_empty() {
-                        let index = n % marks.len();
-                        let mark = &mut marks[index];
+                        let mark = &marks[n % marks.len()];
                         window.forget(mark.key, mark.generation);
-                        mark.forgotten = true;
+                        model
+                            .live
+                            .retain(|&(k, g, _)| (k, g) != (mark.key, mark.generation));
                     }
                 }
             }
-            prop_assert!(window.slots() <= max_entries);
+            prop_assert!(window.len() <= max_entries);
             prop_assert!(window.len() <= window.slots());
+            prop_assert!(window.slots() <= window.max_slots());
         }
     }
+}
+
+/// The second reader's case, in the window: one key failing over and over (observed, then
+/// forgotten) takes no room from the keys that were handled, and its slots do not pile up.
+#[test]
+fn failed_attempts_take_no_room_and_their_slots_stay_bounded() {
+    let mut window = Window::new(3, Duration::from_secs(3600));
+    let now = Instant::now();
+    assert!(matches!(window.observe(1, now), Seen::First(_)));
+    for _ in 0..1000 {
+        let Seen::First(generation) = window.observe(666, now) else {
+            panic!("a forgotten key is not a duplicate");
+        };
+        window.forget(666, generation);
+        assert!(window.slots() <= window.max_slots());
+    }
+    assert_eq!(window.len(), 1);
+    assert_eq!(window.observe(1, now), Seen::Duplicate);
 }
 
 #[test]

@@ -59,3 +59,15 @@ fn a_wait_over_the_limit_reserves_nothing() {
     // The refused call took no slot: the next one still waits only one period.
     assert_eq!(log.reserve(now, period), Ok(now + period));
 }
+
+#[test]
+fn a_period_the_clock_cannot_add_puts_the_next_turn_far_away_without_panicking() {
+    use switchyard_core::deadline::FAR_FUTURE;
+
+    let now = Instant::now();
+    let mut log = SlidingLog::new(1, Duration::MAX);
+    assert_eq!(log.reserve(now, Duration::ZERO), Ok(now));
+    assert_eq!(log.reserve(now, Duration::from_secs(30)), Err(FAR_FUTURE));
+    // Even a caller willing to wait for ever gets a turn, not a panic.
+    assert_eq!(log.reserve(now, Duration::MAX), Ok(now + FAR_FUTURE));
+}
