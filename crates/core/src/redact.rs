@@ -26,6 +26,14 @@ static RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
             r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s]*@",
             &format!("${{1}}{REDACTED}@"),
         ),
+        // The same with a `/` in the password, unencoded, as generated (base64) secrets
+        // often have: `user:` and then anything up to the last `@` of the word. A host and
+        // port (`host:8080/a@b`) is told apart by its digits before the first `/`; a
+        // password of digits up to its first `/` looks the same, and is left alone.
+        rule(
+            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s@:]*:[^\s@/]*[^\s@/0-9]\S*@",
+            &format!("${{1}}{REDACTED}@"),
+        ),
         // `Authorization: Basic abc`, `authorization=...`: the scheme word and the value.
         rule(
             r#"(?i)\b((?:proxy-)?authorization)["']?\s*[:=]\s*["']?(?:[a-z]+\s+)?[^\s"',;]+"#,

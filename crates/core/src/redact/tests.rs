@@ -19,6 +19,11 @@ fn redacts_known_shapes() {
         ("redis://:pass@localhost", "redis://[REDACTED]@localhost"),
         ("postgres://u:p@ss@db/x", "postgres://[REDACTED]@db/x"),
         (
+            "amqp://svc:c2Vj/cmV0+Zm9v==@host/",
+            "amqp://[REDACTED]@host/",
+        ),
+        ("amqp://svc:a/b@c@host/q", "amqp://[REDACTED]@host/q"),
+        (
             "kafka://svc:s3cr3t@broker:9092",
             "kafka://[REDACTED]@broker:9092",
         ),
@@ -60,6 +65,7 @@ fn leaves_plain_text_alone() {
     let cases = [
         "connection refused",
         "http://example.com/a@b is not userinfo",
+        "http://example.com:8080/a@b is not userinfo either",
         "topic orders.created has no handler",
         "unauthorized: check the broker ACLs",
         "",
@@ -97,6 +103,21 @@ proptest! {
         let text = format!("{before}{scheme}://{user}:{password}@{host}{path} {after}");
         let out = redact(&text);
         prop_assert!(!out.contains(&password), "{password} survived in {out}");
+    }
+
+    #[test]
+    fn url_passwords_with_a_slash_never_survive(
+        scheme in "(redis|amqp|https?)",
+        user in "[a-z]{0,8}",
+        head in secret(URL_CHARS),
+        tail in "[A-Za-z0-9+/=]{1,20}",
+        host in "[a-z]{1,10}(:[0-9]{2,5})?",
+    ) {
+        let password = format!("{head}/{tail}");
+        let text = format!("connecting to {scheme}://{user}:{password}@{host}/queue failed");
+        let out = redact(&text);
+        prop_assert!(!out.contains(&password), "{password} survived in {out}");
+        prop_assert!(!out.contains(&head), "{head} survived in {out}");
     }
 
     #[test]

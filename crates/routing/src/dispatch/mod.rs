@@ -102,6 +102,8 @@ struct Frozen {
     /// One permit per blocking run outstanding, held by the run's thread until it returns,
     /// whether or not its dispatch timed out.
     blocking_permits: Arc<Semaphore>,
+    /// The number of those permits: the limit in force since the freeze.
+    max_blocking_runs: usize,
 }
 
 /// Routes messages to dispatchers by topic category, topic pattern and message type. See
@@ -182,8 +184,18 @@ impl DispatchEngine {
     /// [`DispatchStatus::Timeout`] (unless another dispatcher failed otherwise), so that
     /// the message is retried later instead of a hung dispatcher taking every thread of
     /// tokio's blocking pool. Must be between 1 and
-    /// [`MAX_BLOCKING_RUNS`](Self::MAX_BLOCKING_RUNS), checked by [`freeze`](Self::freeze).
+    /// [`MAX_BLOCKING_RUNS`](Self::MAX_BLOCKING_RUNS), checked by [`freeze`](Self::freeze),
+    /// which puts it in force: set after the freeze, it changes nothing, and a warning says
+    /// so.
     pub fn with_max_blocking_runs(mut self, max: usize) -> Self {
+        if self.frozen.is_some() {
+            warn!(
+                ignored = max,
+                in_force = self.max_blocking_runs,
+                "max_blocking_runs set after freeze: the limit in force stays"
+            );
+            return self;
+        }
         self.max_blocking_runs = max;
         self
     }
@@ -316,6 +328,7 @@ impl DispatchEngine {
             route_dispatcher,
             metrics,
             blocking_permits: Arc::new(Semaphore::new(self.max_blocking_runs)),
+            max_blocking_runs: self.max_blocking_runs,
         });
         self.blocking.close();
         Ok(())
@@ -499,7 +512,7 @@ impl DispatchEngine {
             Run::Async(_) => None,
             Run::Blocking(_) => match frozen.blocking_permits.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
-                Err(_) => return Outcome::Refused(self.max_blocking_runs),
+                Err(_) => return Outcome::Refused(frozen.max_blocking_runs),
             },
         };
         let run = async {

@@ -555,7 +555,8 @@ async fn timed_out_blocking_dispatches_do_not_pile_up_without_bound() {
         .register_route(Route::new("r", "**", EVENT, "hung"))
         .unwrap();
     engine.freeze().unwrap();
-    let engine = Arc::new(engine);
+    // Set after the freeze, a limit changes nothing: the refusals below still name 1.
+    let engine = Arc::new(engine.with_max_blocking_runs(5));
     let dispatch = || {
         let engine = engine.clone();
         tokio::spawn(async move {
@@ -591,7 +592,7 @@ async fn timed_out_blocking_dispatches_do_not_pile_up_without_bound() {
             result
                 .error_message
                 .as_deref()
-                .is_some_and(|m| m.contains("hung: not started")),
+                .is_some_and(|m| m.contains("hung: not started: 1 blocking run")),
             "{:?}",
             result.error_message
         );
