@@ -19,19 +19,19 @@ static RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
         )
     };
     vec![
-        // `scheme://user:password@host`: the whole userinfo goes, user names can be secret
-        // too. Greedy up to the last `@` before a `/` or white space, so an unencoded `@` in
-        // the password does not leave a tail behind.
+        // `scheme://user:password@host`, first with a password that may hold an unencoded
+        // `/` or `@`, as generated (base64) secrets often do: `user:` and then everything
+        // up to the last `@` of the word. A host and port followed by a path with an `@`
+        // (`host:8080/a@b`) looks the same and is redacted too: over-redacting a rare URL
+        // is the safe side of the trade.
         rule(
-            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s]*@",
+            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s@:]*:\S*@",
             &format!("${{1}}{REDACTED}@"),
         ),
-        // The same with a `/` in the password, unencoded, as generated (base64) secrets
-        // often have: `user:` and then anything up to the last `@` of the word. A host and
-        // port (`host:8080/a@b`) is told apart by its digits before the first `/`; a
-        // password of digits up to its first `/` looks the same, and is left alone.
+        // Then userinfo without a `:` (a token as the user name): the whole userinfo goes,
+        // greedy up to the last `@` before a `/` or white space.
         rule(
-            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s@:]*:[^\s@/]*[^\s@/0-9]\S*@",
+            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s]*@",
             &format!("${{1}}{REDACTED}@"),
         ),
         // `Authorization: Basic abc`, `authorization=...`: the scheme word and the value.
@@ -61,7 +61,9 @@ static RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
 /// Apply it to anything that came from outside before it is stored in an error, written to
 /// a log or used as a metric label. It covers:
 ///
-/// - the userinfo of URLs: `redis://user:password@host` becomes `redis://[REDACTED]@host`;
+/// - the userinfo of URLs: `redis://user:password@host` becomes `redis://[REDACTED]@host`,
+///   also when the password holds an unencoded `/` or `@` (a port followed by a path with
+///   an `@` is redacted the same way);
 /// - `Authorization` headers and `Bearer` tokens;
 /// - `key=value`, `key: value` and `"key": "value"` where the key contains `password`,
 ///   `secret`, `token`, `api_key`, `private_key`, `credential`, `connection_string` and the

@@ -1,7 +1,10 @@
 //! The accept loop of a [`TcpJsonChannel`](super::TcpJsonChannel): takes connections up to
 //! the limit, turns the rest away with an error line, and owns every connection's task.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, atomic::AtomicU64},
+    time::Duration,
+};
 
 use tokio::{
     net::{TcpListener, TcpStream},
@@ -82,12 +85,14 @@ pub(super) async fn run(acceptor: Acceptor) {
         let (replies, queue) = mpsc::channel(settings.reply_queue);
         let stop_reading = shutdown.child_token();
         let stop_writing = CancellationToken::new();
+        let written = Arc::new(AtomicU64::new(0));
         sessions.insert(
             session.clone(),
             Session {
                 replies: replies.clone(),
                 stop_reading: stop_reading.clone(),
                 stop_writing: stop_writing.clone(),
+                written: Arc::clone(&written),
             },
         );
         tracing::debug!(channel = %channel, "tcp connection opened");
@@ -105,6 +110,7 @@ pub(super) async fn run(acceptor: Acceptor) {
             stream,
             queue,
             stop_writing,
+            written,
             permit,
         ));
     }

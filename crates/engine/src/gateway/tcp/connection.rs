@@ -1,7 +1,14 @@
 //! One TCP connection, one session: reads request lines (bounded) into the gateway's inbox
 //! and writes replies back, one JSON line each, through the session's bounded queue.
 
-use std::{collections::VecDeque, io::IoSlice, sync::Arc};
+use std::{
+    collections::VecDeque,
+    io::IoSlice,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 
 use bytes::BytesMut;
 use switchyard_core::{AckSink, Acker, NackCause};
@@ -60,7 +67,8 @@ impl AckSink for Pending {
 
 /// Serves the connection until the client closes it (and every request was answered), an
 /// I/O error, the channel's shutdown, or the session's eviction (`stop_writing`, with the
-/// reader's token). `permit` is the connection's slot under the channel's connection limit.
+/// reader's token). `permit` is the connection's slot under the channel's connection limit;
+/// `written` counts the bytes the socket took.
 ///
 /// Whatever way it ends (aborted with the channel included), each reply line it did not
 /// write counts itself as undelivered when it is dropped: see [`ReplyLine`].
@@ -69,12 +77,13 @@ pub(super) async fn serve(
     stream: TcpStream,
     replies: mpsc::Receiver<ReplyLine>,
     stop_writing: CancellationToken,
+    written: Arc<AtomicU64>,
     permit: OwnedSemaphorePermit,
 ) {
     let (read, write) = stream.into_split();
     tokio::join!(
         connection.read_loop(read),
-        write_loop(write, replies, stop_writing)
+        write_loop(write, replies, stop_writing, written)
     );
     drop(permit);
 }
@@ -88,6 +97,7 @@ async fn write_loop(
     mut write: OwnedWriteHalf,
     mut replies: mpsc::Receiver<ReplyLine>,
     stop: CancellationToken,
+    progress: Arc<AtomicU64>,
 ) {
     // The lines being written, the first of which has `offset` bytes written already: what
     // is queued goes out in one vectored write, without copying the lines.
@@ -133,6 +143,10 @@ async fn write_loop(
                     return;
                 }
             };
+            progress.fetch_add(
+                u64::try_from(written).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
             // Every line whose last byte the socket took is delivered.
             while let Some(first) = batch.front() {
                 let left = first.as_bytes().len() - offset;

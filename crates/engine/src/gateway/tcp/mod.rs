@@ -47,12 +47,14 @@
 //! [`reply_queue`](TcpJsonChannelBuilder::reply_queue) lines, which a writer task drains to
 //! the socket. A queue can fill up in an instant with a client that reads every reply: a
 //! handler that returns many replies, or many pipelined requests answered at once, before
-//! the writer has had a turn. So a reply (or a push through
+//! the writer has had a turn; and it stays full for a while behind a large reply that a
+//! client reads slowly. So a reply (or a push through
 //! [`Gateway::send_to`](crate::gateway::Gateway::send_to)) that finds the queue full waits
-//! for room, but for at most
-//! [`slow_reader_timeout`](TcpJsonChannelBuilder::slow_reader_timeout) (250 ms by default).
-//! A queue still full after that means a client that does not read (it left that many
-//! replies unread, on top of what the socket buffers), and its connection is closed: the
+//! for room as long as the writer gets bytes out to the socket. A queue that stays full
+//! while not one byte goes out for a whole
+//! [`slow_reader_timeout`](TcpJsonChannelBuilder::slow_reader_timeout) (250 ms by default)
+//! means a client that does not read (it left that many replies unread, on top of what the
+//! socket buffers), and its connection is closed: the
 //! reply is refused, so its request is nacked; the replies still queued are discarded
 //! (their requests were acked when they were queued); the requests not yet answered are
 //! nacked as their replies find the session gone, and the requests the connection had
@@ -65,11 +67,12 @@
 //! their permits for at most one timeout, together, since the first to give up closes the
 //! connection and the others give up with it; after that its replies are refused at once
 //! and it sends no more requests. A client that reads, however slowly, is not closed, but
-//! each of its replies may hold a permit for up to the timeout: one that reads just fast
+//! each of its replies may hold a permit while it waits, up to the gateway's
+//! [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout), which then refuses the
+//! reply (and nacks its request) without closing the connection: one that reads just fast
 //! enough to keep its queue full slows the gateway for the others, as any slow consumer
-//! of pipelined requests does. Keep the timeout shorter than the gateway's
-//! [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout), which would otherwise
-//! refuse the reply first, without closing the connection.
+//! of pipelined requests does. Keep the slow-reader timeout shorter than the send timeout,
+//! or a client that does not read is never closed, only refused.
 //!
 //! Each closed connection is logged (at most one warning a second), counted by
 //! [`slow_readers_closed`](TcpJsonChannel::slow_readers_closed) and the
@@ -275,33 +278,39 @@ impl Channel for TcpJsonChannel {
 }
 
 impl TcpJsonChannel {
-    /// Waits, within the slow-reader timeout, for room in the full reply queue of `open`;
-    /// closes the connection if none comes. A queue fills up in an instant when a handler
-    /// returns many replies, or many requests of one connection are answered at once,
-    /// before its writer had a turn: only a queue that stays full means a client that does
-    /// not read.
+    /// Waits for room in the full reply queue of `open`, and closes the connection if its
+    /// writer gets nothing out to the socket for a whole slow-reader timeout. A queue fills
+    /// up in an instant when a handler returns many replies, or many requests of one
+    /// connection are answered at once, before its writer had a turn; and it stays full for
+    /// a while behind a large reply that a client reads slowly. Only a queue that stays full
+    /// while no byte goes out means a client that does not read.
     async fn wait_for_room<'a>(
         &self,
         session: &str,
         open: &'a Session,
     ) -> Result<tokio::sync::mpsc::Permit<'a, ReplyLine>> {
-        // Saturating: a timeout of `Duration::MAX` means "wait as long as it takes".
-        let give_up_at = deadline(Instant::now(), self.settings.slow_reader_timeout);
-        let room = tokio::select! {
-            biased;
-            // Another reply found the queue full for too long and closed the connection.
-            () = open.stop_writing.cancelled() => return Err(connection_closed()),
-            room = tokio::time::timeout_at(give_up_at, open.replies.reserve()) => room,
-        };
-        match room {
-            Ok(Ok(slot)) => Ok(slot),
-            Ok(Err(_closed)) => Err(connection_closed()),
-            Err(_elapsed) => {
-                self.evict_slow_reader(session);
-                Err(Error::QueueFull {
-                    queue: format!("{}/{session} replies", self.name),
-                })
-            }
+        loop {
+            let written = open.written.load(Ordering::Relaxed);
+            // Saturating: a timeout of `Duration::MAX` means "wait as long as it takes".
+            let give_up_at = deadline(Instant::now(), self.settings.slow_reader_timeout);
+            let room = tokio::select! {
+                biased;
+                // Another reply found the client not reading and closed the connection.
+                () = open.stop_writing.cancelled() => return Err(connection_closed()),
+                room = tokio::time::timeout_at(give_up_at, open.replies.reserve()) => room,
+            };
+            return match room {
+                Ok(Ok(slot)) => Ok(slot),
+                Ok(Err(_closed)) => Err(connection_closed()),
+                // The client is reading, slowly: wait another round.
+                Err(_elapsed) if open.written.load(Ordering::Relaxed) != written => continue,
+                Err(_elapsed) => {
+                    self.evict_slow_reader(session);
+                    Err(Error::QueueFull {
+                        queue: format!("{}/{session} replies", self.name),
+                    })
+                }
+            };
         }
     }
 }
@@ -365,14 +374,14 @@ impl TcpJsonChannelBuilder {
         self
     }
 
-    /// How long a reply waits for room in its connection's full reply queue before the
-    /// connection is closed as a client that does not read its replies; see
-    /// [slow readers](crate::gateway::tcp#slow-readers). Default
+    /// How long a reply waits for room in its connection's full reply queue, with not one
+    /// byte going out to the socket, before the connection is closed as a client that does
+    /// not read its replies; see [slow readers](crate::gateway::tcp#slow-readers). Default
     /// [`DEFAULT_SLOW_READER_TIMEOUT`](Self::DEFAULT_SLOW_READER_TIMEOUT); must not be zero.
     ///
-    /// It bounds how long one reply of a slow client holds a permit of the gateway's
-    /// [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight), so keep it short,
-    /// and shorter than the gateway's
+    /// It bounds how long the replies of a client that does not read hold permits of the
+    /// gateway's [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight), so keep
+    /// it short, and shorter than the gateway's
     /// [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout): a send that times out
     /// first refuses the reply without closing the connection, and the slow client is not
     /// closed at all.

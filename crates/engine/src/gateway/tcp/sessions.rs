@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError, atomic::AtomicU64},
 };
 
 use tokio::sync::mpsc;
@@ -21,6 +21,9 @@ pub(super) struct Session {
     /// Stops the connection's writer at once, dropping what is queued. Only an eviction
     /// cancels it: at shutdown the writer still delivers what was queued.
     pub(super) stop_writing: CancellationToken,
+    /// How many bytes the connection's writer has handed to the socket so far: a client
+    /// whose replies still go out, however slowly, is reading.
+    pub(super) written: Arc<AtomicU64>,
 }
 
 /// The sessions of one channel. Bounded: an entry is added only for a connection that

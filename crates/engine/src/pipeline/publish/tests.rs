@@ -136,3 +136,25 @@ proptest::proptest! {
         proptest::prop_assert!(!shown.contains(&password), "{prefix} {destination}: {shown}");
     }
 }
+
+/// Third reading: destination shapes whose password still reaches the observer hook, under
+/// the catch-all prefix, a scheme-only prefix and the server's own prefix alike.
+#[test]
+fn a_shown_topic_never_holds_a_password_with_an_at_sign_or_a_slash() {
+    let mut leaks = Vec::new();
+    for (server, password) in [
+        // `@` then `/` in the password: the first rule stops at the first `@`.
+        ("redis://app:p@ss/word@cache/", "ss/word"),
+        // Digits up to the password's first `/`.
+        ("redis://app:2024/Secret@cache/", "2024/Secret"),
+    ] {
+        let destination = format!("{server}audit");
+        for prefix in ["", "redis://", server] {
+            let shown = super::shown_topic(prefix, topic_of(&destination));
+            if shown.contains(password) {
+                leaks.push(format!("prefix {prefix:?}: shown {shown:?}"));
+            }
+        }
+    }
+    assert!(leaks.is_empty(), "{leaks:#?}");
+}

@@ -675,3 +675,64 @@ async fn settings_are_validated_on_bind() {
     let report = within(gateway.shutdown(Duration::from_secs(5))).await;
     assert!(report.is_clean(), "{report:?}");
 }
+
+/// Third reading: the module documentation says that "a client that reads, however slowly,
+/// is not closed", and the slow-reader timeout is for a queue that *stays* full. But the
+/// timeout is per waiting reply, not per stretch without progress: a client that reads
+/// steadily (a chunk every 20 ms, simulated) but not fast enough to take a big reply within
+/// the timeout is closed as a slow reader in the middle of reading it.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_reads_steadily_is_not_closed_as_a_slow_reader() {
+    let payload = Bytes::from(vec![b'x'; BIG]);
+    let handler = handler_fn(move |_request: Message| {
+        let payload = payload.clone();
+        async move {
+            let big = || {
+                let mut attributes = Attributes::new();
+                attributes.insert("type", "big")?;
+                Ok::<_, switchyard_core::Error>(Message::from_parts(
+                    payload.clone(),
+                    attributes,
+                    Acker::noop(),
+                ))
+            };
+            Ok(vec![big()?, big()?, big()?])
+        }
+    });
+    let gateway = Gateway::builder().handler(handler).build().unwrap();
+    let channel = Arc::new(
+        TcpJsonChannel::builder("tcp")
+            .reply_queue(1)
+            .bind("127.0.0.1:0")
+            .await
+            .unwrap(),
+    );
+    let address = channel.local_addr();
+    gateway.register_arc(channel.clone()).await.unwrap();
+
+    let mut client = within(TcpStream::connect(address)).await.unwrap();
+    within(client.write_all(b"{\"type\":\"big\"}\n"))
+        .await
+        .unwrap();
+    let mut chunk = vec![0_u8; 256 * 1024];
+    let mut lines = 0;
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while lines < 3 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            match client.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(read) => lines += chunk[..read].iter().filter(|b| **b == b'\n').count(),
+            }
+        }
+    })
+    .await
+    .expect("the client read on");
+    assert_eq!(
+        (lines, channel.slow_readers_closed()),
+        (3, 0),
+        "a client reading steadily was closed as a slow reader"
+    );
+    drop(client);
+    let report = within(gateway.shutdown(Duration::from_secs(5))).await;
+    assert!(report.is_clean(), "{report:?}");
+}
