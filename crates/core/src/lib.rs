@@ -40,6 +40,6 @@ pub use handler::{Handler, HandlerFn, handler_fn};
 pub use limits::Limits;
 pub use message::{JSON_CONTENT_TYPE, Message, MessageBuilder};
 pub use publisher::Publisher;
-pub use redact::{REDACTED, redact};
+pub use redact::{REDACTED, panic_text, redact};
 pub use subscriber::{MessageStream, Subscriber};
 pub use throttle::Throttle;

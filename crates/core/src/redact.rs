@@ -91,5 +91,27 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
+/// The text of a caught panic's payload, redacted: `panicked: <message>`.
+///
+/// For reporting a panic caught with `catch_unwind` (a handler's, a publisher's) in an
+/// error, a log line or a health record, where its message, which may quote anything, must
+/// not carry a credential.
+///
+/// ```
+/// let payload: Box<dyn std::any::Any + Send> = Box::new("token=abc123 leaked");
+/// assert_eq!(
+///     switchyard_core::panic_text(&*payload),
+///     "panicked: token=[REDACTED] leaked"
+/// );
+/// ```
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    format!("panicked: {}", redact(text))
+}
+
 #[cfg(test)]
 mod tests;

@@ -3,6 +3,7 @@
 
 use std::{
     hash::{DefaultHasher, Hash, Hasher},
+    panic::AssertUnwindSafe,
     sync::Arc,
 };
 
@@ -163,7 +164,18 @@ impl Intake {
     /// Hands `message` to a worker of its router, or dead-letters it when no router takes
     /// it. Waits for room in the worker's queue, unless the engine shuts down, in which
     /// case the message is dropped, which nacks it.
+    /// [`route`](Self::route), with a panic (a custom source matcher's, an observer hook's,
+    /// a dead-letter publisher's) contained: the message is dropped while unwinding, which
+    /// nacks it for redelivery, and the intake goes on instead of ending with the engine's
+    /// input.
     async fn dispatch(&mut self, message: Message, hops: u32) {
+        let routed = AssertUnwindSafe(self.route(message, hops)).catch_unwind();
+        if let Err(panic) = routed.await {
+            super::contained_panic("intake", None, panic.as_ref());
+        }
+    }
+
+    async fn route(&mut self, message: Message, hops: u32) {
         let slot = self
             .matcher
             .source(&message)
@@ -272,8 +284,9 @@ impl Slot {
         }
     }
 
-    /// The worker's queue is closed: it ended, which happens only at shutdown or after a
-    /// panic outside the handler. The message is nacked for redelivery.
+    /// The worker's queue is closed: it ended, which happens only at shutdown (a panic in
+    /// or past the handler ends the message, not the worker). The message is nacked for
+    /// redelivery.
     fn closed(&self, job: Job) {
         let error = Error::Closed {
             component: "router worker",

@@ -40,9 +40,12 @@ pub(crate) mod publish;
 pub(crate) mod signal;
 pub(crate) mod worker;
 
-use std::sync::{Arc, LazyLock};
+use std::{
+    any::Any,
+    sync::{Arc, LazyLock},
+};
 
-use switchyard_core::{Message, Throttle};
+use switchyard_core::{Error, Message, Throttle};
 use switchyard_routing::fan::{
     DEAD_LETTER_REASON, DeadLetterReason, FanOut, FanOutError, OutputKind,
 };
@@ -51,13 +54,38 @@ use crate::{
     EngineBuilder, EngineObserver,
     error::truncate,
     reason::{ERROR_ATTRIBUTE, HOP_LIMIT, HOPS_ATTRIBUTE, LOOP_OVERFLOW, MAX_ERROR_LEN},
-    stats::Counters,
+    stats::{ComponentStats, Counters},
 };
 use publish::{Target, topic_of};
 use signal::Signal;
 
 /// The name of the loop's output in the fan-out, and of its queue in health.
 pub(crate) const LOOP_QUEUE: &str = "loop";
+
+/// Reports a panic that `component` caught past a handler (in a publisher, an observer
+/// hook, a source matcher), whose message was nacked for redelivery as it unwound: logged
+/// at `error` (at most once a second), counted in `switchyard_engine_panics_total`, and
+/// recorded in `stats` for health when the component has them.
+pub(crate) fn contained_panic(
+    component: &'static str,
+    stats: Option<&ComponentStats>,
+    panic: &(dyn Any + Send),
+) {
+    static LOG: LazyLock<Throttle> = LazyLock::new(Throttle::default);
+    let text = switchyard_core::panic_text(panic);
+    metrics::counter!("switchyard_engine_panics_total", "component" => component).increment(1);
+    if let Some(suppressed) = LOG.admit() {
+        tracing::error!(
+            component,
+            panic = %text,
+            suppressed,
+            "caught a panic outside a handler; the message is nacked for redelivery"
+        );
+    }
+    if let Some(stats) = stats {
+        stats.record(&Error::permanent_handler(text));
+    }
+}
 
 /// A message on its way to a worker, with its hop count.
 #[derive(Debug)]

@@ -72,7 +72,14 @@ impl Worker {
                 job.message.nack();
                 break;
             };
-            self.complete(job, outcome).await;
+            // A panic past the handler (a publisher's, an observer hook's) ends this message
+            // alone: its ackers are dropped while unwinding, which nacks it for redelivery,
+            // and the worker goes on. Left to unwind, it would end the worker, and its
+            // router would refuse every later message.
+            let completed = AssertUnwindSafe(self.complete(job, outcome)).catch_unwind();
+            if let Err(panic) = completed.await {
+                super::contained_panic("router worker", Some(&self.stats), panic.as_ref());
+            }
         }
         self.jobs.close();
         while let Ok(job) = self.jobs.try_recv() {

@@ -49,7 +49,7 @@ use std::{
 };
 
 use futures::{FutureExt, future::join_all};
-use switchyard_core::{Error as CoreError, Handler, Message, Throttle, redact, report};
+use switchyard_core::{Error as CoreError, Handler, Message, Throttle, panic_text, redact, report};
 use tokio::{sync::Semaphore, time::Instant};
 use tokio_util::task::TaskTracker;
 use tracing::{debug, error, info, warn};
@@ -596,16 +596,6 @@ impl Default for DispatchEngine {
 fn trace_id_of(traceparent: &str) -> Option<&str> {
     let trace_id = traceparent.split('-').nth(1)?;
     (trace_id.len() == 32 && trace_id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(trace_id)
-}
-
-/// The message of a panic payload, redacted.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    let text = panic
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a non-string panic payload");
-    format!("panicked: {}", redact(text))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! The scanner task: ticks, scans every partition in turn, catches failures, backs off.
 
-use std::{any::Any, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+use std::{future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 use futures::FutureExt;
 use switchyard_core::{Error as CoreError, deadline::FAR_FUTURE, redact};
@@ -102,15 +102,7 @@ pub(crate) fn next_tick(
     (next, u64::from(missed))
 }
 
-/// The text of a panic's payload, redacted.
-pub(crate) fn panic_text(payload: &(dyn Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("a panic without a message");
-    format!("panicked: {}", redact(text))
-}
+pub(crate) use switchyard_core::panic_text;
 
 /// Runs `future` to completion, catching a panic and a timeout; failures come back as
 /// redacted text.

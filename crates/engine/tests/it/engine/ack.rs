@@ -1,15 +1,15 @@
 //! The ack contract: acked only after the handler succeeded and every output was accepted;
 //! nacked on transient errors and refused outputs; dead-lettered with a reason, then acked.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use switchyard_core::{Error, Message, NackCause, handler_fn};
-use switchyard_engine::{Engine, reason::ERROR_ATTRIBUTE};
+use switchyard_engine::{ComponentKind, Engine, reason::ERROR_ATTRIBUTE};
 use switchyard_routing::{fan::DEAD_LETTER_REASON, router::Router};
 use tokio::sync::Semaphore;
 
 use super::support::{
-    Behaviour, ChannelSubscriber, Outcome, RecordingPublisher, Rig, attr, to, typed, within,
+    Behaviour, ChannelSubscriber, Feeder, Outcome, RecordingPublisher, Rig, attr, to, typed, within,
 };
 
 /// `orders.created` → one output to `mem://shipping`; `orders.split` → two outputs, to
@@ -210,8 +210,9 @@ async fn a_failed_dead_letter_publish_nacks_the_input() {
     );
 }
 
-#[tokio::test]
-async fn without_a_dead_letter_what_would_go_there_is_nacked() {
+/// An engine with the `orders` router for the source `orders`, a recording publisher and
+/// no dead letter, not started; and the feeder of its one subscriber.
+fn orders_without_a_dead_letter() -> (Engine, Feeder) {
     let engine = Engine::new();
     let (subscriber, feeder) = ChannelSubscriber::new(8);
     engine.add_subscriber("in", subscriber, "orders").unwrap();
@@ -219,6 +220,12 @@ async fn without_a_dead_letter_what_would_go_there_is_nacked() {
     engine
         .add_publisher("mem://", RecordingPublisher::new())
         .unwrap();
+    (engine, feeder)
+}
+
+#[tokio::test]
+async fn without_a_dead_letter_what_would_go_there_is_nacked() {
+    let (engine, feeder) = orders_without_a_dead_letter();
     within("start", engine.start()).await.unwrap();
     for message_type in ["billing.created", "orders.broken", "orders.lost"] {
         let id = feeder.send(typed(message_type)).await;
@@ -282,4 +289,66 @@ async fn a_panicking_handler_dead_letters_and_the_worker_goes_on() {
     );
     let dead = rig.dead_letters();
     assert_eq!(attr(&dead[0], DEAD_LETTER_REASON), Some("handler-panicked"));
+}
+
+#[tokio::test]
+async fn a_panicking_publisher_nacks_its_input_and_the_worker_goes_on() {
+    let publisher = RecordingPublisher::with(Behaviour {
+        panic_on: vec!["billing".to_owned()],
+        ..Behaviour::default()
+    });
+    let rig = Rig::with_publisher(Engine::builder(), orders(), publisher)
+        .start()
+        .await;
+    let panicked = rig.feeder.send(typed("orders.split")).await;
+    assert!(
+        matches!(
+            rig.feeder.log.outcome_of(&panicked).await,
+            Outcome::Nacked(_)
+        ),
+        "redelivered, not lost"
+    );
+    // The worker is still there: a panic used to end it, and its router then refused every
+    // later message.
+    let after = rig.feeder.send(typed("orders.created")).await;
+    assert_eq!(rig.feeder.log.outcome_of(&after).await, Outcome::Acked);
+    let health = rig.engine.health();
+    let router = health
+        .component(ComponentKind::Router, "orders")
+        .expect("the router's health");
+    assert_eq!(router.errors, 1);
+    assert!(
+        router
+            .last_error
+            .as_deref()
+            .is_some_and(|error| error.contains("panicked: publisher bug on billing")),
+        "{router:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_panicking_source_matcher_nacks_its_message_and_the_intake_goes_on() {
+    let (engine, feeder) = orders_without_a_dead_letter();
+    engine
+        .set_source_matcher(|message: &Message| {
+            assert_ne!(message.attributes().subject(), Some("boom"), "matcher bug");
+            Some("orders".to_owned())
+        })
+        .unwrap();
+    within("start", engine.start()).await.unwrap();
+    let boom = Message::builder()
+        .message_type("orders.created")
+        .subject("boom")
+        .build()
+        .unwrap();
+    let boom = feeder.send(boom).await;
+    assert!(matches!(
+        feeder.log.outcome_of(&boom).await,
+        Outcome::Nacked(_)
+    ));
+    let after = feeder.send(typed("orders.created")).await;
+    assert_eq!(feeder.log.outcome_of(&after).await, Outcome::Acked);
+    within("stop", engine.stop(Duration::from_secs(5)))
+        .await
+        .unwrap();
 }

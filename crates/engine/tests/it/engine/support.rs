@@ -237,6 +237,8 @@ pub(crate) struct Behaviour {
     pub(crate) reject: Vec<String>,
     /// When set, each message waits for a permit before it is recorded.
     pub(crate) gate: Option<Arc<Semaphore>>,
+    /// Topics whose publishes panic: a bug in a transport.
+    pub(crate) panic_on: Vec<String>,
 }
 
 /// A publisher that records what it publishes, by topic, or refuses.
@@ -310,6 +312,10 @@ impl Publisher for RecordingPublisher {
         if let Some(gate) = &self.behaviour.gate {
             gate.acquire().await.expect("never closed").forget();
         }
+        assert!(
+            !self.behaviour.panic_on.iter().any(|t| t == topic),
+            "publisher bug on {topic}"
+        );
         if self.behaviour.reject.iter().any(|t| t == topic) {
             return Err(Error::permanent_transport(format!(
                 "topic {topic} rejected: password=hunter2"
