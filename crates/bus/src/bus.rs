@@ -161,29 +161,28 @@ impl Bus {
             self.publish_request(topic, message, deadline, timeout)
                 .await?;
         } else {
-            // The handler's call ends at the deadline too, as a failure of its endpoint, so
-            // that an endpoint that hangs opens its circuit like one that fails.
-            let delivery = self
-                .inner
-                .endpoints
-                .deliver_until(topic, &message, Some(deadline));
-            let delivered = tokio::time::timeout_at(deadline, delivery)
-                .await
-                .map_err(|_| RequestError::Timeout { after: timeout })?;
-            match delivered {
-                Ok(outputs) => {
+            // The handler's call ends at the deadline too, as a failure of its endpoint
+            // unless it had answered with `respond`, so that an endpoint that hangs opens its
+            // circuit like one that fails.
+            let answered = || pending.is_answered();
+            let delivery =
+                self.inner
+                    .endpoints
+                    .deliver_until(topic, &message, Some((deadline, &answered)));
+            match tokio::time::timeout_at(deadline, delivery).await {
+                Ok(Ok(outputs)) => {
                     if let Some(response) = outputs.into_iter().next() {
                         self.respond(&message, response).await?;
                     }
                 }
-                Err(EndpointError::TimedOut { .. }) => {
-                    return Err(RequestError::Timeout { after: timeout });
-                }
-                Err(EndpointError::NoEndpoint { .. }) => {
+                // The deadline has passed: the wait below returns a response that came in
+                // time, or counts the request as timed out.
+                Ok(Err(EndpointError::TimedOut { .. })) | Err(_) => {}
+                Ok(Err(EndpointError::NoEndpoint { .. })) => {
                     self.publish_request(topic, message, deadline, timeout)
                         .await?;
                 }
-                Err(err) => return Err(RequestError::Delivery(err.into())),
+                Ok(Err(err)) => return Err(RequestError::Delivery(err.into())),
             }
         }
         pending.wait_until(deadline, timeout).await

@@ -42,17 +42,18 @@ impl EndpointRegistry {
         self.deliver_until(topic, message, None).await
     }
 
-    /// [`deliver`](Self::deliver), ending the handler's call at `deadline` with
-    /// [`EndpointError::TimedOut`], which counts as a failure of the endpoint.
+    /// [`deliver`](Self::deliver), ending the handler's call at the deadline of `until` with
+    /// [`EndpointError::TimedOut`], which counts as a failure of the endpoint unless
+    /// `until`'s check says the request was answered meanwhile.
     pub(crate) async fn deliver_until(
         &self,
         topic: &str,
         message: &Message,
-        deadline: Option<Instant>,
+        until: Option<(Instant, &(dyn Fn() -> bool + Sync))>,
     ) -> Result<Vec<Message>, EndpointError> {
         let admission = self.route(topic)?;
         let _slot = self.acquire_slot().await?;
-        admission.call(message, deadline).await
+        admission.call(message, until).await
     }
 
     /// Delivers `message` to the endpoint `id`, whatever its route.

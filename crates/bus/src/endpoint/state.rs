@@ -228,26 +228,33 @@ impl Admission {
     }
 
     /// Calls the endpoint's handler with `message` and records the outcome. Every error
-    /// counts as a failure of the endpoint, and so does a handler still running at
-    /// `deadline`, which ends the call with [`EndpointError::TimedOut`]. Without a
-    /// deadline, a call cancelled by its caller counts as neither.
+    /// counts as a failure of the endpoint, and so does a handler still running at the
+    /// deadline of `until`, which ends the call with [`EndpointError::TimedOut`], unless
+    /// the request was answered by then (`until`'s check: the handler answered with
+    /// `respond` and went on working), which counts as neither. Without a deadline, a call
+    /// cancelled by its caller counts as neither.
     pub(crate) async fn call(
         mut self,
         message: &Message,
-        deadline: Option<Instant>,
+        until: Option<(Instant, &(dyn Fn() -> bool + Sync))>,
     ) -> Result<Vec<Message>, EndpointError> {
         let endpoint = &self.endpoint;
         let span = tracing::debug_span!("endpoint", endpoint = %endpoint.id);
         let handled = endpoint.handler.handle(message).instrument(span);
-        let result = match deadline {
+        let result = match until {
             None => handled.await,
-            Some(deadline) => match tokio::time::timeout_at(deadline, handled).await {
+            Some((deadline, answered)) => match tokio::time::timeout_at(deadline, handled).await {
                 Ok(result) => result,
                 Err(_elapsed) => {
-                    endpoint.failures.fetch_add(1, Ordering::Relaxed);
-                    endpoint.failed_total.increment(1);
+                    let outcome = if answered() {
+                        CallOutcome::Abandoned
+                    } else {
+                        endpoint.failures.fetch_add(1, Ordering::Relaxed);
+                        endpoint.failed_total.increment(1);
+                        CallOutcome::Failure
+                    };
                     if let Some(ticket) = self.ticket.take() {
-                        endpoint.record(ticket, CallOutcome::Failure);
+                        endpoint.record(ticket, outcome);
                     }
                     return Err(EndpointError::TimedOut {
                         endpoint: endpoint.id.clone(),

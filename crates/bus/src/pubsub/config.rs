@@ -77,9 +77,10 @@ impl PubSubConfig {
     pub const DEFAULT_MAX_SUBSCRIPTIONS: usize = 65_536;
     /// How long `close` waits for the bus's task by default.
     pub const DEFAULT_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-    /// The longest redelivery delay, whatever the settings: a year, inside the range of the
-    /// redelivery timer (about two years), so that `Duration::MAX` can say "no cap".
-    pub const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+    /// The longest redelivery delay, whatever the settings: 30 days, far inside the range of
+    /// the redelivery timer (about two years from the last time it moved), so that
+    /// `Duration::MAX` can say "no cap".
+    pub const MAX_REDELIVERY_DELAY: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
     /// A builder holding the defaults.
     pub fn builder() -> PubSubConfigBuilder {
@@ -218,7 +219,7 @@ impl PubSubConfigBuilder {
     }
 
     /// The cap on the redelivery delay; at least the [`redelivery_delay`](Self::redelivery_delay).
-    /// Delays never exceed [`PubSubConfig::MAX_REDELIVERY_DELAY`], a year, so
+    /// Delays never exceed [`PubSubConfig::MAX_REDELIVERY_DELAY`], 30 days, so
     /// `Duration::MAX` means "no cap".
     pub fn max_redelivery_delay(mut self, delay: Duration) -> Self {
         self.config.max_redelivery_delay = delay;

@@ -23,6 +23,16 @@ pub(super) struct Redelivery {
     pub(super) entry: Entry,
 }
 
+/// How long an empty timer queue may sit unpolled before it is replaced by a fresh one.
+///
+/// `DelayQueue` takes deadlines only within about two years of the last time its wheel
+/// moved, and its wheel moves only when an entry expires: after a long idle spell, a nack
+/// with a long backoff would be out of its range and panic this task. While it holds
+/// entries, one expires at least every
+/// [`MAX_REDELIVERY_DELAY`](super::PubSubConfig::MAX_REDELIVERY_DELAY), so its wheel is
+/// never further behind than that.
+const STALE_TIMERS: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// The shortest and longest wait before a pattern index rebuild that nothing forces.
 const MIN_COMPACT_DELAY: Duration = Duration::from_millis(1);
 const MAX_COMPACT_DELAY: Duration = Duration::from_secs(1);
@@ -33,6 +43,8 @@ const MAX_COMPACT_DELAY: Duration = Duration::from_secs(1);
 pub(super) async fn run(shared: Arc<Shared>, mut requests: UnboundedReceiver<Redelivery>) {
     let cancel = shared.cancel_token();
     let mut timers: DelayQueue<Redelivery> = DelayQueue::new();
+    // When the timer wheel last moved: made, or an entry expired.
+    let mut timers_moved = Instant::now();
     let compact_timer = sleep_until(Instant::now());
     tokio::pin!(compact_timer);
     let mut compact_armed = false;
@@ -45,9 +57,14 @@ pub(super) async fn run(shared: Arc<Shared>, mut requests: UnboundedReceiver<Red
             () = cancel.cancelled() => break,
             // Due redeliveries before new nacks: a flood of nacks cannot hold them back.
             Some(expired) = timers.next(), if !timers.is_empty() => {
+                timers_moved = Instant::now();
                 shared.redeliver(expired.into_inner());
             }
             Some(redelivery) = requests.recv() => {
+                if timers.is_empty() && timers_moved.elapsed() > STALE_TIMERS {
+                    timers = DelayQueue::new();
+                    timers_moved = Instant::now();
+                }
                 let delay = shared.config().backoff(redelivery.entry.deliveries);
                 timers.insert(redelivery, delay);
             }
@@ -63,10 +80,16 @@ pub(super) async fn run(shared: Arc<Shared>, mut requests: UnboundedReceiver<Red
             }
         }
     }
-    // The bus is closed: what waited for redelivery has no one to go to.
+    // The bus is closed: what waited for redelivery has no one to go to. Each gives its
+    // in-flight slot back, as a nack made after the close does.
     requests.close();
-    let mut pending = timers.len();
-    while requests.try_recv().is_ok() {
+    let mut pending = 0;
+    while let Some(key) = timers.peek() {
+        timers.remove(&key).into_inner().origin.release_slot();
+        pending += 1;
+    }
+    while let Ok(redelivery) = requests.try_recv() {
+        redelivery.origin.release_slot();
         pending += 1;
     }
     shared.counters().discarded(pending, "closed");

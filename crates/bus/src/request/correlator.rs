@@ -280,6 +280,11 @@ impl PendingReply {
         }
     }
 
+    /// Whether the response has arrived, without waiting for it.
+    pub(crate) fn is_answered(&self) -> bool {
+        !self.receiver.is_empty()
+    }
+
     /// The correlation id to put on the request.
     pub fn correlation_id(&self) -> &str {
         // Always ASCII: the UUID was encoded into it.

@@ -419,3 +419,64 @@ fn configuration_defaults_and_validation() {
 fn a_bus_needs_a_runtime() {
     assert!(Bus::new(BusConfig::default()).is_err());
 }
+
+/// Second reading: a request whose endpoint hangs past the timeout returns `Timeout`, but
+/// it is not counted in `request_stats().timed_out`, unlike a request answered by no one
+/// through a subscriber (see `unanswered_requests_time_out_and_leave_nothing_pending`).
+#[tokio::test(start_paused = true)]
+async fn a_request_timed_out_by_a_hanging_endpoint_is_counted_as_timed_out() {
+    let bus = bus();
+    let hangs = handler_fn(|_request: Message| std::future::pending());
+    bus.endpoints()
+        .register(Endpoint::new("stuck", "svc.*", Arc::new(hangs)))
+        .unwrap();
+    let err = tokio::time::timeout(
+        DEADLINE,
+        bus.request("svc.call", Message::new("?"), Duration::from_millis(100)),
+    )
+    .await
+    .expect("the request ends at its timeout")
+    .unwrap_err();
+    assert!(matches!(err, RequestError::Timeout { .. }), "{err}");
+    let stats = bus.request_stats();
+    assert_eq!((stats.pending, stats.timed_out), (0, 1), "{stats:?}");
+}
+
+/// Second reading: an endpoint may answer with `respond` rather than return its answer.
+/// One that answers at once and then goes on working past the request's timeout has its
+/// call ended as `TimedOut`: the request returns `Timeout` and drops the response that
+/// came in time (counted as resolved), and the endpoint is charged a failure.
+#[tokio::test(start_paused = true)]
+async fn a_response_sent_in_time_by_an_endpoint_still_working_is_returned() {
+    let bus = bus();
+    let responder = bus.clone();
+    let answers_then_works = handler_fn(move |request: Message| {
+        let bus = responder.clone();
+        async move {
+            bus.respond(&request, Message::new("done"))
+                .await
+                .expect("the response is handed over");
+            // Clean-up work that outlasts the caller's timeout.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            Ok(Vec::new())
+        }
+    });
+    bus.endpoints()
+        .register(Endpoint::new("slow", "svc.*", Arc::new(answers_then_works)))
+        .unwrap();
+    let answer = tokio::time::timeout(
+        DEADLINE,
+        bus.request("svc.call", Message::new("?"), Duration::from_millis(100)),
+    )
+    .await
+    .expect("the request ends at its timeout");
+    let stats = bus.request_stats();
+    let slow = bus.endpoints().endpoint("slow").unwrap();
+    assert!(
+        answer.is_ok(),
+        "{answer:?}; resolved {}, timed out {}, endpoint failures {}",
+        stats.resolved,
+        stats.timed_out,
+        slow.failures
+    );
+}

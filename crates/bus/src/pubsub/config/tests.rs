@@ -86,19 +86,19 @@ fn backoff_doubles_from_the_first_delay_up_to_the_cap() {
 }
 
 #[test]
-fn no_backoff_passes_a_year_whatever_the_settings() {
-    let year = PubSubConfig::MAX_REDELIVERY_DELAY;
+fn no_backoff_passes_the_cap_whatever_the_settings() {
+    let cap = PubSubConfig::MAX_REDELIVERY_DELAY;
     let uncapped = PubSubConfig::builder()
         .redelivery_delay(Duration::from_millis(100))
         .max_redelivery_delay(Duration::MAX)
         .build()
         .unwrap();
-    assert_eq!(uncapped.backoff(u32::MAX), year);
-    assert_eq!(uncapped.backoff(29), Duration::from_millis(100 << 28));
+    assert_eq!(uncapped.backoff(u32::MAX), cap);
+    assert_eq!(uncapped.backoff(25), Duration::from_millis(100 << 24));
     let slow = PubSubConfig::builder()
         .redelivery_delay(Duration::MAX)
         .max_redelivery_delay(Duration::MAX)
         .build()
         .unwrap();
-    assert_eq!(slow.backoff(1), year);
+    assert_eq!(slow.backoff(1), cap);
 }

@@ -175,3 +175,205 @@ async fn a_stalled_member_is_not_handed_the_redeliveries_of_a_member_that_nacks(
     );
     assert!(failing.stats().redelivered > 100, "{:?}", failing.stats());
 }
+
+/// Second reading: random deliveries, acks, nacks, drops, leaves and joins in a
+/// two-member group, against a model: nothing is lost, nothing is delivered again while
+/// an earlier delivery of it is unsettled, every message is acked once, each member's
+/// in-flight count returns to 0, and none is taken past its limit while no member left.
+mod slot_model {
+    use std::collections::{HashMap, HashSet};
+
+    use futures::FutureExt;
+    use proptest::prelude::*;
+    use switchyard_bus::pubsub::{SubscribeOptions, Subscription};
+    use switchyard_core::Message;
+
+    use super::*;
+
+    const MAX_IN_FLIGHT: usize = 2;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Publish,
+        Poll(usize),
+        Ack(usize),
+        Nack(usize),
+        DropMessage(usize),
+        Leave(usize),
+        Join(usize),
+        Advance(u64),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => Just(Op::Publish),
+            4 => (0usize..2).prop_map(Op::Poll),
+            2 => any::<usize>().prop_map(Op::Ack),
+            2 => any::<usize>().prop_map(Op::Nack),
+            1 => any::<usize>().prop_map(Op::DropMessage),
+            1 => (0usize..2).prop_map(Op::Leave),
+            1 => (0usize..2).prop_map(Op::Join),
+            2 => (0u64..150).prop_map(Op::Advance),
+        ]
+    }
+
+    fn options() -> SubscribeOptions {
+        SubscribeOptions::builder()
+            .group("g")
+            .buffer(64)
+            .max_in_flight(MAX_IN_FLIGHT)
+            .build()
+            .unwrap()
+    }
+
+    struct Model {
+        bus: MemoryPubSub,
+        members: [Option<Subscription>; 2],
+        held: Vec<(Message, String)>,
+        unsettled: HashMap<String, usize>,
+        acked: HashSet<String>,
+        published: usize,
+        left: bool,
+    }
+
+    impl Model {
+        fn poll(&mut self, at: usize) -> Result<bool, TestCaseError> {
+            let Some(member) = self.members[at].as_mut() else {
+                return Ok(false);
+            };
+            let Some(Some(Ok(message))) = member.next().now_or_never() else {
+                return Ok(false);
+            };
+            let text = body(&message);
+            prop_assert!(
+                !self.acked.contains(&text),
+                "{text} delivered after its ack"
+            );
+            let unsettled = self.unsettled.entry(text.clone()).or_default();
+            prop_assert_eq!(*unsettled, 0, "{} delivered twice without a nack", text);
+            *unsettled += 1;
+            self.held.push((message, text));
+            Ok(true)
+        }
+
+        fn settle(&mut self, at: usize, how: u8) -> Result<(), TestCaseError> {
+            if self.held.is_empty() {
+                return Ok(());
+            }
+            let (message, text) = self.held.swap_remove(at % self.held.len());
+            *self.unsettled.get_mut(&text).unwrap() -= 1;
+            match how {
+                0 => {
+                    prop_assert!(message.ack());
+                    prop_assert!(self.acked.insert(text.clone()), "{} acked twice", text);
+                }
+                1 => {
+                    prop_assert!(message.nack());
+                }
+                _ => drop(message),
+            }
+            Ok(())
+        }
+
+        async fn run_bus_task(&self, millis: u64) {
+            tokio::time::advance(Duration::from_millis(millis)).await;
+            for _ in 0..8 {
+                tokio::task::yield_now().await;
+            }
+        }
+
+        fn check_limits(&self) -> Result<(), TestCaseError> {
+            if self.left {
+                return Ok(());
+            }
+            for member in self.members.iter().flatten() {
+                let stats = member.stats();
+                prop_assert!(stats.in_flight <= MAX_IN_FLIGHT, "{:?}", stats);
+            }
+            Ok(())
+        }
+    }
+
+    async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
+        let bus = bus(PubSubConfig::builder()
+            .redelivery_delay(Duration::from_millis(10))
+            .max_redelivery_delay(Duration::from_millis(100)));
+        let members = [
+            Some(bus.subscribe_with("t", options()).unwrap()),
+            Some(bus.subscribe_with("t", options()).unwrap()),
+        ];
+        let mut model = Model {
+            bus,
+            members,
+            held: Vec::new(),
+            unsettled: HashMap::new(),
+            acked: HashSet::new(),
+            published: 0,
+            left: false,
+        };
+        for op in ops {
+            match op {
+                Op::Publish => {
+                    model
+                        .bus
+                        .publish("t", msg(model.published.to_string()))
+                        .await
+                        .unwrap();
+                    model.published += 1;
+                }
+                Op::Poll(at) => {
+                    model.poll(at)?;
+                }
+                Op::Ack(at) => model.settle(at, 0)?,
+                Op::Nack(at) => model.settle(at, 1)?,
+                Op::DropMessage(at) => model.settle(at, 2)?,
+                Op::Leave(at) => {
+                    // One member always stays, so that nothing is discarded.
+                    if model.members[1 - at].is_some() {
+                        model.members[at] = None;
+                        model.left = true;
+                    }
+                }
+                Op::Join(at) => {
+                    if model.members[at].is_none() {
+                        model.members[at] = Some(model.bus.subscribe_with("t", options()).unwrap());
+                    }
+                }
+                Op::Advance(millis) => model.run_bus_task(millis).await,
+            }
+            model.check_limits()?;
+        }
+        // Drain: ack everything, let redeliveries come back, until all is acked.
+        for _ in 0..200 {
+            while !model.held.is_empty() {
+                model.settle(0, 0)?;
+            }
+            model.run_bus_task(200).await;
+            while model.poll(0)? || model.poll(1)? {}
+            if model.held.is_empty() && model.acked.len() == model.published {
+                break;
+            }
+        }
+        prop_assert_eq!(model.acked.len(), model.published, "messages lost");
+        for member in model.members.iter().flatten() {
+            let stats = member.stats();
+            prop_assert_eq!(stats.in_flight, 0, "a slot leaked: {:?}", stats);
+        }
+        prop_assert_eq!(model.bus.snapshot().stats.discarded, 0);
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn slots_return_to_zero_and_nothing_is_lost(ops in prop::collection::vec(op(), 1..60)) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap();
+            runtime.block_on(run(ops))?;
+        }
+    }
+}

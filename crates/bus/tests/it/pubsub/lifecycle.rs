@@ -176,3 +176,29 @@ async fn subscriptions_opened_and_dropped_concurrently_leave_a_working_bus() {
     assert_eq!(recv_acked(&mut pattern, 1).await, ["after"]);
     bus.close().await.unwrap();
 }
+
+/// Second reading: a nack waiting out its backoff when the bus closes is discarded, but its
+/// in-flight slot is never given back, whereas a nack after close gives it back at once:
+/// the subscription reports one message in flight for ever, though nothing is.
+#[tokio::test(start_paused = true)]
+async fn a_redelivery_discarded_on_close_gives_its_slot_back() {
+    let bus = default_bus();
+    let mut subscription = bus
+        .subscribe_with("t", SubscribeOptions::default())
+        .unwrap();
+    bus.publish("t", msg("m")).await.unwrap();
+    recv(&mut subscription).await.nack();
+    tokio::task::yield_now().await;
+    bus.close().await.unwrap();
+    assert_eq!(
+        bus.snapshot().stats.discarded,
+        1,
+        "the redelivery was discarded"
+    );
+    assert_eq!(
+        subscription.stats().in_flight,
+        0,
+        "{:?}",
+        subscription.stats()
+    );
+}

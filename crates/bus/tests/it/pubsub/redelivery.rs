@@ -144,7 +144,7 @@ async fn settling_after_close_changes_nothing() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn an_uncapped_backoff_stops_at_a_year_and_redelivery_goes_on() {
+async fn an_uncapped_backoff_stops_at_the_cap_and_redelivery_goes_on() {
     // `Duration::MAX` says "no cap"; the 31st nack of one message asks for 100 ms * 2^30,
     // past the range of the redelivery timer, which used to kill the bus's task and with it
     // every later redelivery.
@@ -162,7 +162,7 @@ async fn an_uncapped_backoff_stops_at_a_year_and_redelivery_goes_on() {
     for _ in 0..32 {
         let message = tokio::time::timeout(PubSubConfig::MAX_REDELIVERY_DELAY * 2, poison.next())
             .await
-            .expect("redelivered within a year")
+            .expect("redelivered within the cap")
             .expect("the stream is open")
             .expect("a message");
         message.nack();
@@ -179,5 +179,40 @@ async fn an_uncapped_backoff_stops_at_a_year_and_redelivery_goes_on() {
         matches!(again, Ok(Some(Ok(_)))),
         "another subscription's nacked message comes back: {:?}",
         healthy.stats()
+    );
+}
+
+/// The redelivery timer's range (2^36 ms, about 795 days) is counted from the last time
+/// its wheel moved, not from now, and the wheel does not move while it is empty: on a bus
+/// that redelivered nothing for 800 days, even a backoff at the cap used to be out of range,
+/// and `DelayQueue::insert` panicked in the bus's only task, losing the nacked message (and
+/// every later one) with its in-flight slot.
+#[tokio::test(start_paused = true)]
+async fn a_long_backoff_after_a_long_idle_time_is_still_redelivered() {
+    const DAY: Duration = Duration::from_secs(24 * 60 * 60);
+    let bus = bus(PubSubConfig::builder()
+        .redelivery_delay(Duration::MAX)
+        .max_redelivery_delay(Duration::MAX));
+    let mut subscription = bus
+        .subscribe_with("t", SubscribeOptions::default())
+        .unwrap();
+    // The bus's task starts, then the bus is idle for 800 days: no nack, so its timer
+    // wheel never moves.
+    tokio::task::yield_now().await;
+    tokio::time::advance(800 * DAY).await;
+    bus.publish("t", msg("m")).await.unwrap();
+    recv(&mut subscription).await.nack();
+    // The backoff is at the cap: the message comes back within it and a day.
+    let again = tokio::time::timeout(
+        PubSubConfig::MAX_REDELIVERY_DELAY + DAY,
+        subscription.next(),
+    )
+    .await;
+    let stats = subscription.stats();
+    assert!(
+        matches!(again, Ok(Some(Ok(_)))),
+        "the nacked message was never redelivered (in_flight {}, redelivered {})",
+        stats.in_flight,
+        stats.redelivered
     );
 }
