@@ -340,6 +340,14 @@ pub fn validate_name(name: &str) -> Result<()> {
 
 /// Checks the value of a well-known attribute; any value of an extension is valid.
 fn validate_value(key: Key<'_>, value: &str) -> Result<()> {
+    if has_control(value) {
+        // CloudEvents 1.0 forbids them in every string attribute, and a CR/LF would reach
+        // whatever header a transport writes the value into.
+        return Err(Error::InvalidAttributeValue {
+            name: key.as_str().to_owned(),
+            reason: "must not contain control characters (U+0000-U+001F, U+007F-U+009F)",
+        });
+    }
     let Key::Known(known) = key else {
         return Ok(());
     };
@@ -355,6 +363,20 @@ fn validate_value(key: Key<'_>, value: &str) -> Result<()> {
         name: known.as_str().to_owned(),
         reason,
     })
+}
+
+/// Whether `value` holds a control character (Unicode `Cc`): U+0000-U+001F and U+007F by
+/// byte, and U+0080-U+009F, which UTF-8 writes as 0xC2 0x80-0x9F.
+///
+/// Every attribute set on every message passes here, so the common case is one pass
+/// without branches over the bytes; only a value with a 0xC2 byte (some Latin-1 letters,
+/// or a C1 control) is decoded.
+#[inline]
+fn has_control(value: &str) -> bool {
+    let suspect = value.bytes().fold(false, |seen, byte| {
+        seen | (byte < 0x20) | (byte == 0x7f) | (byte == 0xc2)
+    });
+    suspect && value.chars().any(char::is_control)
 }
 
 #[cfg(test)]

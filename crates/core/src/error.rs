@@ -72,7 +72,7 @@ pub enum Error {
     },
 
     /// The payload's `datacontenttype` is not one that the decoder understands.
-    #[error("cannot decode content type {content_type:?} as JSON")]
+    #[error("cannot decode content type {:?} as JSON", redact(content_type))]
     UnsupportedContentType {
         /// The message's `datacontenttype`.
         content_type: String,

@@ -147,7 +147,10 @@ fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or_default().trim();
     essence.eq_ignore_ascii_case(JSON_CONTENT_TYPE)
         || essence.eq_ignore_ascii_case("text/json")
-        || essence.len() > 5 && essence[essence.len() - 5..].eq_ignore_ascii_case("+json")
+        // By bytes: a content type from the wire may end in a multi-byte character, where a
+        // `str` slice would panic.
+        || essence.len() > 5
+            && essence.as_bytes()[essence.len() - 5..].eq_ignore_ascii_case(b"+json")
 }
 
 impl fmt::Debug for Message {

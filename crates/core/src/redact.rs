@@ -34,9 +34,10 @@ static RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
             r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s]*@",
             &format!("${{1}}{REDACTED}@"),
         ),
-        // `Authorization: Basic abc`, `authorization=...`: the scheme word and the value.
+        // `Authorization: Basic abc`, `authorization=...`: the scheme word and the value; also
+        // inside JSON quoted in a string (`\"Authorization\":\"Basic abc\"`).
         rule(
-            r#"(?i)\b((?:proxy-)?authorization)["']?\s*[:=]\s*["']?(?:[a-z]+\s+)?[^\s"',;]+"#,
+            r#"(?i)\b((?:proxy-)?authorization)\\?["']?\s*[:=]\s*\\?["']?(?:[a-z]+\s+)?[^\s"',;\\]+"#,
             &format!("${{1}}: {REDACTED}"),
         ),
         // `Bearer <token>` anywhere (RFC 6750 token characters).
@@ -44,11 +45,13 @@ static RULES: LazyLock<Vec<(Regex, String)>> = LazyLock::new(|| {
             r"(?i)(bearer)\s+[a-z0-9._~+/\-]+=*",
             &format!("${{1}} {REDACTED}"),
         ),
-        // `key=value`, `key: value`, `"key": "value"` where the key names a secret. The value
-        // runs to the closing quote or the next white space: over-redacting a `&next=1` tail
-        // is the safe side of the trade.
+        // `key=value`, `key: value`, `"key": "value"` where the key names a secret, also as
+        // JSON quoted inside a string (`\"key\":\"value\"`). A quoted value runs to its
+        // closing quote, past escaped quotes in it; a bare one to the next white space:
+        // over-redacting a `&next=1` tail is the safe side of the trade. A value redacted
+        // already is left as it is, so that redacting twice changes nothing.
         rule(
-            r#"(?i)([a-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credentials?|connection[_\-]?string|sasl[_.\-]?jaas[_.\-]?config)[a-z0-9_.\-]*)(["']?\s*[:=]\s*)(?:"[^"]*"|'[^']*'|\S+)"#,
+            r#"(?i)([a-z0-9_.\-]*(?:password|passwd|pwd|secret|token|api[_\-]?key|apikey|access[_\-]?key|private[_\-]?key|credentials?|connection[_\-]?string|sasl[_.\-]?jaas[_.\-]?config)[a-z0-9_.\-]*)(\\?["']?\s*[:=]\s*)(?:\[REDACTED\]|\\"(?:[^\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|\S+)"#,
             &format!("${{1}}${{2}}{REDACTED}"),
         ),
         // AWS access key ids, which appear bare in client errors.

@@ -2,6 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use proptest::prelude::*;
+
 use super::*;
 
 #[test]
@@ -244,3 +246,70 @@ fn a_shared_value_is_stored_as_it_is_and_validated_like_any_other() {
 }
 
 mod model;
+
+/// `time` must fall in the years 0000-9999 in UTC, which RFC 3339 can write: an offset can
+/// push a written year past either end (`9999-12-31T23:59:59-01:00` is year 10000 in UTC),
+/// and such a time could not be written back. It used to be accepted, and `set_time` of what
+/// `time()` returned then panicked, or silently stored 1970.
+#[test]
+fn every_time_read_back_is_written_back_unchanged() {
+    for outside in ["9999-12-31T23:59:59-01:00", "0000-01-01T00:00:00+23:59"] {
+        assert!(
+            Attributes::new().insert("time", outside).is_err(),
+            "{outside}"
+        );
+    }
+    for inside in [
+        "9999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59+01:00",
+        "0000-01-01T00:00:00Z",
+        "0000-01-01T00:00:00-01:00",
+        "1969-12-31T23:59:59.5Z",
+    ] {
+        let mut attrs = Attributes::new();
+        attrs.insert("time", inside).unwrap();
+        let time = attrs.time().expect("a validated time parses");
+        let mut copy = Attributes::new();
+        copy.set_time(time);
+        assert_eq!(copy.time(), Some(time), "{inside}: {:?}", copy.get("time"));
+    }
+}
+
+#[test]
+fn set_time_clamps_to_the_years_rfc_3339_writes() {
+    let year = Duration::from_secs(365 * 24 * 60 * 60);
+    let mut attrs = Attributes::new();
+    attrs.set_time(SystemTime::UNIX_EPOCH + 300_000 * year);
+    assert_eq!(attrs.get("time"), Some("9999-12-31T23:59:59.999999999Z"));
+    attrs.set_time(SystemTime::UNIX_EPOCH - 3_000 * year);
+    assert_eq!(attrs.get("time"), Some("0000-01-01T00:00:00Z"));
+}
+
+/// CloudEvents 1.0 (type system, `String`) disallows the control characters U+0000-U+001F
+/// and U+007F-U+009F in every string attribute; `insert` used to accept them in any
+/// value, so a CR/LF reached whatever header a transport writes the value into.
+#[test]
+fn control_characters_in_values_are_rejected() {
+    for (name, value) in [
+        ("destination", "kafka://a\r\nx-evil: 1"),
+        ("subject", "a\u{0}b"),
+        ("tenant", "acme\u{85}"),
+    ] {
+        let mut attrs = Attributes::new();
+        let result = attrs.insert(name, value);
+        assert!(
+            matches!(result, Err(Error::InvalidAttributeValue { .. })),
+            "{name}={value:?} accepted: {result:?}"
+        );
+    }
+}
+
+proptest! {
+    /// The word-at-a-time scan finds exactly the control characters that decoding finds.
+    #[test]
+    fn the_control_character_scan_agrees_with_decoding(
+        value in proptest::string::string_regex("[\\x00-\\x{a0}a-z\\x{c0}-\\x{ff}\\x{100}-\\x{10ff}]{0,40}").unwrap(),
+    ) {
+        prop_assert_eq!(super::has_control(&value), value.chars().any(char::is_control));
+    }
+}

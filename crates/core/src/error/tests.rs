@@ -109,3 +109,15 @@ fn unknown_destinations_are_redacted() {
         "unknown destination kafka://[REDACTED]@broker/t"
     );
 }
+
+/// The type's rustdoc promises that every message is safe to log, values from outside
+/// passed through `redact`; `UnsupportedContentType` used to print the message's
+/// `datacontenttype`, which comes from the wire, as it is.
+#[test]
+fn unsupported_content_type_is_displayed_redacted() {
+    let err = Error::UnsupportedContentType {
+        content_type: "text/plain; token=abc123secret".to_owned(),
+    };
+    let shown = err.to_string();
+    assert!(!shown.contains("abc123secret"), "{shown}");
+}

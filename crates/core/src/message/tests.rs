@@ -196,3 +196,27 @@ fn debug_does_not_print_the_payload() {
     let message = Message::new("password=hunter2");
     assert!(!format!("{message:?}").contains("hunter2"));
 }
+
+/// `is_json` looks at the last five bytes of the content type for `+json`; a content type
+/// from the wire ending in a multi-byte character used to be cut inside it, and the `str`
+/// slice panicked, where `decode` promises an `UnsupportedContentType` error.
+#[test]
+fn decode_of_a_non_ascii_content_type_is_an_error_not_a_panic() {
+    for content_type in ["x/ééé", "application/😀😀"] {
+        let message = Message::builder()
+            .attribute(names::DATACONTENTTYPE, content_type)
+            .payload("{}")
+            .build()
+            .unwrap();
+        let decoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            message.decode::<serde_json::Value>()
+        }));
+        let Ok(decoded) = decoded else {
+            panic!("decode panicked on datacontenttype {content_type:?}");
+        };
+        assert!(
+            matches!(decoded, Err(Error::UnsupportedContentType { .. })),
+            "{content_type:?}: {decoded:?}"
+        );
+    }
+}

@@ -163,3 +163,49 @@ proptest! {
         prop_assert_eq!(redact(&once), once.as_str());
     }
 }
+
+/// JSON quoted inside a string (a body in an error's `{:?}`, a JSON log line whose message
+/// holds JSON) escapes every quote: `\"password\":\"hunter2\"`. The key-value and
+/// `Authorization` rules used to allow only a bare quote between the key and the `:`, so
+/// neither matched and the whole secret survived.
+#[test]
+fn secrets_in_escaped_json_do_not_survive() {
+    let cases = [
+        r#"body: "{\"password\":\"hunter2\"}""#,
+        r#"{"msg":"sent {\"Authorization\":\"Basic dXNlcjpwYXNz\"}"}"#,
+        r#"{"msg":"login {\"user\":\"bob\",\"api_key\":\"AbC123xyz\"}"}"#,
+    ];
+    let leaks: Vec<String> = cases
+        .into_iter()
+        .zip(["hunter2", "dXNlcjpwYXNz", "AbC123xyz"])
+        .map(|(input, secret)| (redact(input), secret))
+        .filter(|(out, secret)| out.contains(secret))
+        .map(|(out, secret)| format!("{secret:?} survives in {out}"))
+        .collect();
+    assert!(leaks.is_empty(), "{leaks:#?}");
+}
+
+/// A value redacted already is left alone: redacting twice over-redacts nothing.
+#[test]
+fn redacting_json_twice_changes_nothing() {
+    for input in [
+        r#"{"password":"hunter2","user":"bob"}"#,
+        r#"body: "{\"password\":\"hunter2\",\"user\":\"bob\"}""#,
+    ] {
+        let once = redact(input).into_owned();
+        assert!(once.contains("bob"), "{once}");
+        assert_eq!(redact(&once), once.as_str());
+    }
+}
+
+/// A JSON string value may hold an escaped quote (`\"`); the rule's `"[^"]*"` used to stop
+/// at it and leave the rest of the password in the text.
+#[test]
+fn json_passwords_with_an_escaped_quote_do_not_survive_in_part() {
+    let input = r#"{"password":"Xk9\"tail-of-secret","user":"bob"}"#;
+    let out = redact(input);
+    assert!(
+        !out.contains("tail-of-secret"),
+        "part of the secret survives: {out}"
+    );
+}

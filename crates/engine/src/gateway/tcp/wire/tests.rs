@@ -181,7 +181,8 @@ proptest! {
         message_type in "[a-z]{1,8}(\\.[a-z]{1,8}){0,2}",
         text in ".{0,20}",
         number in any::<i64>(),
-        attributes in proptest::collection::btree_map("[a-z][a-z0-9]{0,10}", ".{0,12}", 0..4),
+        // CloudEvents forbids control characters in values: a line with one is refused.
+        attributes in proptest::collection::btree_map("[a-z][a-z0-9]{0,10}", "[^\\p{Cc}]{0,12}", 0..4),
     ) {
         let attributes: std::collections::BTreeMap<String, String> = attributes
             .into_iter()
