@@ -75,6 +75,17 @@ fn check_error(reply: &Value, category: &str, start: &str) {
     assert!(message.starts_with(start), "{reply}");
 }
 
+/// Binds the channel of `builder` on a free loopback port and registers it with `gateway`.
+async fn register(
+    gateway: &Gateway,
+    builder: TcpJsonChannelBuilder,
+) -> (Arc<TcpJsonChannel>, SocketAddr) {
+    let channel = Arc::new(builder.bind("127.0.0.1:0").await.unwrap());
+    let address = channel.local_addr();
+    gateway.register_arc(channel.clone()).await.unwrap();
+    (channel, address)
+}
+
 /// A gateway whose handler echoes the request's data as an `echo.reply`, and a TCP channel
 /// registered on it.
 async fn serve(max_connections: usize) -> (Gateway, SocketAddr) {
@@ -282,16 +293,13 @@ async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
         .unwrap();
     // A short slow-reader timeout keeps the test fast; a long one would make it slower,
     // not fail it.
-    let channel = Arc::new(
+    let (channel, address) = register(
+        &gateway,
         TcpJsonChannel::builder("tcp")
             .reply_queue(1)
-            .slow_reader_timeout(Duration::from_millis(10))
-            .bind("127.0.0.1:0")
-            .await
-            .unwrap(),
-    );
-    let address = channel.local_addr();
-    gateway.register_arc(channel.clone()).await.unwrap();
+            .slow_reader_timeout(Duration::from_millis(10)),
+    )
+    .await;
 
     // The slow client sends six requests and reads nothing. Reply 1 fills the socket and
     // blocks the writer, reply 2 fills the queue, and by reply 3 at the latest a reply
@@ -347,14 +355,7 @@ async fn a_client_that_reads_every_reply_is_not_closed_by_one_multi_reply_reques
         }))
         .build()
         .unwrap();
-    let channel = Arc::new(
-        TcpJsonChannel::builder("tcp")
-            .bind("127.0.0.1:0")
-            .await
-            .unwrap(),
-    );
-    let address = channel.local_addr();
-    gateway.register_arc(channel.clone()).await.unwrap();
+    let (channel, address) = register(&gateway, TcpJsonChannel::builder("tcp")).await;
 
     let mut client = Client::connect(address).await;
     client.send("{\"type\":\"list\"}\n").await;
@@ -418,17 +419,14 @@ async fn an_evicted_connection_pushes_no_more_requests() {
         .inbox_capacity(1)
         .build()
         .unwrap();
-    let channel = Arc::new(
+    let (channel, address) = register(
+        &gateway,
         TcpJsonChannel::builder("tcp")
             .reply_queue(1)
             .slow_reader_timeout(Duration::from_millis(10))
-            .max_connections(1)
-            .bind("127.0.0.1:0")
-            .await
-            .unwrap(),
-    );
-    let address = channel.local_addr();
-    gateway.register_arc(channel.clone()).await.unwrap();
+            .max_connections(1),
+    )
+    .await;
 
     // One write: the reader has every line in its buffer after its first read. The client
     // reads nothing until it is evicted.
@@ -700,15 +698,8 @@ async fn a_client_that_reads_steadily_is_not_closed_as_a_slow_reader() {
         }
     });
     let gateway = Gateway::builder().handler(handler).build().unwrap();
-    let channel = Arc::new(
-        TcpJsonChannel::builder("tcp")
-            .reply_queue(1)
-            .bind("127.0.0.1:0")
-            .await
-            .unwrap(),
-    );
-    let address = channel.local_addr();
-    gateway.register_arc(channel.clone()).await.unwrap();
+    let (channel, address) =
+        register(&gateway, TcpJsonChannel::builder("tcp").reply_queue(1)).await;
 
     let mut client = within(TcpStream::connect(address)).await.unwrap();
     within(client.write_all(b"{\"type\":\"big\"}\n"))
