@@ -10,7 +10,7 @@ use crate::{Error, Result, id};
 mod list;
 mod name;
 
-use list::{Entry, List};
+use list::{Entries, Entry, List};
 use name::{Key, WellKnown};
 
 /// Longest attribute name accepted. CloudEvents 1.0 says names SHOULD NOT exceed 20
@@ -287,19 +287,21 @@ impl TryFrom<BTreeMap<String, String>> for Attributes {
 
     fn try_from(map: BTreeMap<String, String>) -> Result<Self> {
         // The map is sorted by name as the list is, and holds each name once: append to one
-        // vector. Errors come in the order that inserting one by one would give them.
-        let mut entries = Vec::with_capacity(map.len());
-        for (name, value) in map {
-            let key = Key::of(&name);
-            if let Key::Other(name) = key {
-                validate_name(name)?;
-            }
-            validate_value(key, &value)?;
-            entries.push(Entry {
-                name: key.to_name(),
-                value: value.into(),
-            });
-        }
+        // list. Errors come in the order that inserting one by one would give them.
+        let entries = map
+            .into_iter()
+            .map(|(name, value)| {
+                let key = Key::of(&name);
+                if let Key::Other(name) = key {
+                    validate_name(name)?;
+                }
+                validate_value(key, &value)?;
+                Ok(Entry {
+                    name: key.to_name(),
+                    value: value.into(),
+                })
+            })
+            .collect::<Result<Entries>>()?;
         Ok(Self {
             map: Arc::new(List::from_sorted(entries)),
         })

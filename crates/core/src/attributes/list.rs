@@ -4,7 +4,8 @@
 //!
 //! Messages carry few attributes (3 to 10 is typical), so a vector beats a tree: no node
 //! allocations, a few cache lines, and a copy that is one vector plus a refcount bump per
-//! value and per extension name. A well-known name is found through the index, without a
+//! value and per extension name. Up to [`INLINE`] entries live inside the list itself, so
+//! that a list, and each copy of it, is one allocation (the shared `Arc`) rather than two. A well-known name is found through the index, without a
 //! scan or a string comparison (up to [`INDEX_MAX`] entries; a binary search beyond); an
 //! extension name by a scan, or by binary search past [`SCAN_MAX`] entries so that a message
 //! with many attributes stays logarithmic.
@@ -15,6 +16,8 @@
 //! linear path of [`List::from_sorted`].
 
 use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use super::name::{Key, Name, WellKnown};
 
@@ -31,13 +34,19 @@ pub(super) struct Entry {
 /// their unpredictable branches.
 const SCAN_MAX: usize = 16;
 
-/// The capacity of a list's first allocation: room for the attributes of a typical message,
-/// so that building one does not grow the vector.
-const FIRST_CAPACITY: usize = 8;
+/// How many entries a list holds without a vector of its own: room for the attributes of
+/// a typical message (an id, a time, a type, a destination, and a request's kind,
+/// correlation id and reply-to), so that building one, copying it and adding a few to the
+/// copy allocate nothing but the shared `Arc`. An entry is 32 bytes.
+const INLINE: usize = 8;
 
-/// The room that a copy of a shared list keeps for entries added to it next: enough for
-/// the few that a changed copy usually gains, so that they do not grow the vector again.
+/// The room that a copy of a shared list past [`INLINE`] entries keeps for entries added
+/// to it next: enough for the few that a changed copy usually gains, so that they do not
+/// grow the vector again.
 const COPY_SLACK: usize = 4;
+
+/// The entries: inline up to [`INLINE`], on the heap beyond.
+pub(super) type Entries = SmallVec<[Entry; INLINE]>;
 
 /// The longest list that [`List::index`] covers: its positions are bytes.
 const INDEX_MAX: usize = u8::MAX as usize;
@@ -45,7 +54,7 @@ const INDEX_MAX: usize = u8::MAX as usize;
 /// The attributes, sorted by name, each name once.
 #[derive(Clone, Debug, Default)]
 pub(super) struct List {
-    entries: Vec<Entry>,
+    entries: Entries,
     /// For each [`WellKnown`] tag, 1 + the position of its entry, or 0 if absent. Kept in step
     /// with `entries` by every change, and all zeros past [`INDEX_MAX`] entries, where lookups
     /// search instead.
@@ -54,7 +63,7 @@ pub(super) struct List {
 
 impl List {
     /// A list of `entries`, which must be sorted by name with each name once.
-    pub(super) fn from_sorted(entries: Vec<Entry>) -> Self {
+    pub(super) fn from_sorted(entries: Entries) -> Self {
         let mut list = Self {
             entries,
             index: [0; WellKnown::COUNT],
@@ -178,28 +187,25 @@ impl Eq for List {}
 /// The list, to change, with room for `extra` more entries.
 ///
 /// A shared list is copied first: the copy shares every name and value with the original
-/// (refcount bumps, no allocation per attribute). Every copy has room for [`COPY_SLACK`]
-/// more entries: a copy made to add one usually gains a few (a kind, a correlation id, a
-/// reply-to) one after the other, and a copy made to change a value (a handler setting its
-/// output's type) is often given a new entry next (the engine's hop count), which would
-/// otherwise grow the vector at once.
+/// (refcount bumps, no allocation per attribute), and up to [`INLINE`] entries it is one
+/// allocation, the `Arc`'s. A copy past [`INLINE`] entries has room for [`COPY_SLACK`] more:
+/// a copy made to add one usually gains a few (a kind, a correlation id, a reply-to) one
+/// after the other, and a copy made to change a value (a handler setting its output's type)
+/// is often given a new entry next (the engine's hop count), which would otherwise grow the
+/// vector at once.
 pub(super) fn make_mut(map: &mut Arc<List>, extra: usize) -> &mut List {
-    if Arc::get_mut(map).is_none() {
-        let room = extra.max(COPY_SLACK);
-        let mut entries = Vec::with_capacity(map.entries.len() + room);
+    if map.entries.len() + extra > INLINE && Arc::get_mut(map).is_none() {
+        let mut entries = Entries::with_capacity(map.entries.len() + extra.max(COPY_SLACK));
         entries.extend(map.entries.iter().cloned());
         *map = Arc::new(List {
             entries,
             index: map.index,
         });
     }
-    // `map` is not shared now, so this copies nothing.
+    // A shared list that fits inline is cloned straight into its new `Arc`; one that does
+    // not was copied above, and this copies nothing.
     let list = Arc::make_mut(map);
-    if list.entries.capacity() == 0 {
-        list.entries.reserve_exact(FIRST_CAPACITY.max(extra));
-    } else {
-        list.entries.reserve(extra);
-    }
+    list.entries.reserve(extra);
     list
 }
 
