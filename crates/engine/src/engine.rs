@@ -13,8 +13,12 @@ use std::{
 
 use switchyard_core::{Publisher, Subscriber};
 use switchyard_routing::router::{Router, SourceMatcher};
+use tokio_util::task::TaskTracker;
 
-use self::{registry::Registry, run::Running};
+use self::{
+    registry::{Registry, SubscriberEntry},
+    run::Running,
+};
 use crate::{
     ComponentKind, EngineBuilder, EngineError, EngineState, Health, RouterOptions, StopReport,
     config::Config, health::QueueHealth, stats::Counters,
@@ -58,9 +62,11 @@ use crate::{
 /// `Stopped`; anything else is an [`EngineError::InvalidTransition`].
 /// [`stop`](Self::stop) stops taking input, drains what is in flight (the loop included),
 /// nacks what is left at the timeout, closes the subscribers and publishers and returns a
-/// [`StopReport`]. The handle is cheap to clone: give a clone to the task that waits for
-/// Ctrl-C. Dropping every handle without `stop` shuts the pipeline down abruptly, nacking
-/// everything in flight.
+/// [`StopReport`]. A start that fails, or is given up by dropping its future (a timeout
+/// around it, a `select!`), leaves the engine `Stopped` with nothing running, and closes
+/// the subscribers it had subscribed; see [`start`](Self::start). The handle is cheap to
+/// clone: give a clone to the task that waits for Ctrl-C. Dropping every handle without
+/// `stop` shuts the pipeline down abruptly, nacking everything in flight.
 ///
 /// ```
 /// use std::{sync::{Arc, Mutex}, time::Duration};
@@ -125,8 +131,12 @@ struct Inner {
     config: Config,
     lifecycle: Mutex<Lifecycle>,
     counters: Arc<Counters>,
-    /// Set once by the first `stop`; later calls return it.
+    /// Set once by the first `stop`, or by the rollback of a start that failed or was given
+    /// up; later calls return it.
     report: tokio::sync::OnceCell<StopReport>,
+    /// Owns the task that rolls back a start whose future was dropped: it closes what the
+    /// start had opened, within the close timeout, and `stop` waits for it.
+    rollbacks: TaskTracker,
 }
 
 /// Everything that changes with the lifecycle, under one lock so that a registration can
@@ -135,6 +145,9 @@ struct Lifecycle {
     state: EngineState,
     registry: Registry,
     running: Option<Arc<Running>>,
+    /// The subscribers that a start which failed or was given up had subscribed, or was
+    /// subscribing: no pipeline holds them, and the shutdown closes them.
+    opened: Vec<SubscriberEntry>,
 }
 
 impl Engine {
@@ -156,9 +169,11 @@ impl Engine {
                     state: EngineState::Created,
                     registry: Registry::default(),
                     running: None,
+                    opened: Vec::new(),
                 }),
                 counters: Arc::new(Counters::default()),
                 report: tokio::sync::OnceCell::new(),
+                rollbacks: TaskTracker::new(),
             }),
         }
     }

@@ -9,7 +9,7 @@ use crate::EngineError;
 /// ```text
 /// Created ──start──▶ Starting ──▶ Running ──stop──▶ Stopping ──▶ Stopped
 ///                       │                                          ▲
-///                       └──────────── start failed ────────────────┘
+///                       └─────── start failed or given up ─────────┘
 /// ```
 ///
 /// Components are registered only while `Created`. Any other move is refused with
@@ -32,7 +32,8 @@ pub enum EngineState {
     Running,
     /// `stop` is draining what is in flight.
     Stopping,
-    /// Stopped, after `stop` or a failed `start`. Final.
+    /// Stopped, after `stop`, or after a `start` that failed or was given up (its future
+    /// dropped). Final.
     Stopped,
 }
 

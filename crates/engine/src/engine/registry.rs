@@ -11,6 +11,7 @@ use crate::{
     stats::ComponentStats,
 };
 
+#[derive(Clone)]
 pub(super) struct SubscriberEntry {
     pub(super) name: Arc<str>,
     pub(super) subscriber: Arc<dyn Subscriber>,

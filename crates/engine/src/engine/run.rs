@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use switchyard_core::{Message, Throttle, deadline::deadline};
+use switchyard_core::{Message, Throttle};
 use switchyard_routing::fan::{FanIn, FanInMode, FanOut, Output, OutputKind, SlowConsumerPolicy};
 use tokio::sync::mpsc;
 use tokio_util::task::TaskTracker;
@@ -69,11 +69,18 @@ impl Running {
 }
 
 /// Subscribes every subscriber, builds the fan-in and fan-out, and spawns the router
-/// workers and the intake. Nothing is spawned unless everything before succeeded.
+/// workers and the intake. Nothing is spawned unless everything before succeeded, and
+/// nothing is awaited once something is spawned, so a wiring given up part-way leaves no
+/// task behind.
+///
+/// Each subscriber is added to `opened` before its `subscribe` is called, and removed if
+/// that fails: on failure, or when this future is dropped, `opened` holds exactly the
+/// subscribers that may have a subscription open, for the caller to close.
 pub(super) async fn wire(
     config: &Config,
     counters: &Arc<Counters>,
     wiring: Wiring,
+    opened: &mut Vec<SubscriberEntry>,
 ) -> Result<Running, EngineError> {
     let Wiring {
         subscribers,
@@ -113,19 +120,15 @@ pub(super) async fn wire(
     };
 
     let mut streams = Vec::with_capacity(subscribers.len());
-    for (index, entry) in subscribers.iter().enumerate() {
+    for entry in &subscribers {
+        // Recorded before the call: a subscribe interrupted half-way may have subscribed.
+        opened.push(entry.clone());
         match entry.subscriber.subscribe(&entry.topic).await {
             Ok(stream) => streams.push(stream),
             Err(source) => {
+                // The transport said no: nothing of this one is open.
+                opened.pop();
                 entry.stats.record(&source);
-                drop(streams);
-                let close_by = deadline(tokio::time::Instant::now(), config.close_timeout);
-                super::stop::close_subscribers(
-                    &subscribers[..index],
-                    close_by,
-                    config.close_timeout,
-                )
-                .await;
                 return Err(EngineError::Subscribe {
                     name: shown(&entry.name),
                     source,

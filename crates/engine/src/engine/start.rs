@@ -1,18 +1,38 @@
-//! `Engine::start`: from `Created` to `Running`, or to `Stopped` if wiring fails.
+//! `Engine::start`: from `Created` to `Running`, or to `Stopped` if wiring fails or the
+//! start is given up, with what it had opened closed.
 
-use std::sync::Arc;
+use std::{mem, sync::Arc, time::Duration};
 
-use super::{Engine, Inner, run};
+use tokio::runtime::Handle;
+
+use super::{Engine, registry::SubscriberEntry, run};
 use crate::{EngineError, EngineState};
 
 impl Engine {
     /// Starts the engine: subscribes every subscriber, merges them into the fan-in, and
-    /// spawns the intake, each router's workers and a task per publisher and for the dead
-    /// letter. Returns once everything runs.
+    /// spawns the intake and each router's workers. Returns once everything runs.
     ///
-    /// If this fails, the engine is `Stopped`: the subscribers already subscribed are
-    /// closed, and nothing was spawned. Dropping the returned future before it completes
-    /// leaves the engine `Stopped` too.
+    /// # A start that does not complete
+    ///
+    /// If this fails, the engine is `Stopped`, nothing was spawned, and the subscribers
+    /// already subscribed are closed before it returns.
+    ///
+    /// Dropping the returned future before it completes (a `tokio::time::timeout` around
+    /// it that elapses, a `select!` that takes another branch) gives the start up the same
+    /// way, since a subscriber may block in `subscribe` for as long as its transport does.
+    /// The engine is `Stopped` at once: no task was spawned (tasks are spawned only once
+    /// every subscriber has subscribed, with no wait between that and `Running`), and the
+    /// streams already returned are dropped with the future. Every subscriber whose
+    /// `subscribe` was called, the one that was interrupted included, is then closed by a
+    /// task that the engine owns, each close within the engine's
+    /// [close timeout](crate::EngineBuilder::close_timeout). Subscribers never reached are
+    /// not touched, and the publishers, never used, are not closed either. [`stop`](Self::stop)
+    /// waits for those closes and reports their failures in
+    /// [`StopReport::close_failures`](crate::StopReport::close_failures); call it to be sure
+    /// they are done. (Were the future dropped outside a tokio runtime, where nothing can
+    /// be spawned, `stop` closes them.)
+    ///
+    /// A stopped engine cannot start again: build another.
     ///
     /// # Errors
     ///
@@ -28,22 +48,53 @@ impl Engine {
             lifecycle.registry.take_wiring()
         };
         let mut guard = StartGuard {
-            inner: &self.inner,
+            engine: self,
+            opened: Vec::new(),
             armed: true,
         };
-        let running = run::wire(&self.inner.config, &self.inner.counters, wiring).await?;
-        let mut lifecycle = self.lifecycle();
-        lifecycle.running = Some(Arc::new(running));
-        lifecycle.state.transition(EngineState::Running)?;
-        guard.armed = false;
-        tracing::info!("engine running");
-        Ok(())
+        let wired = run::wire(
+            &self.inner.config,
+            &self.inner.counters,
+            wiring,
+            &mut guard.opened,
+        )
+        .await;
+        match wired {
+            Ok(running) => {
+                let mut lifecycle = self.lifecycle();
+                // Set before the transition, so that a refused one (impossible: only `start`
+                // leaves `Starting`) still has the guard's rollback stop the tasks.
+                lifecycle.running = Some(Arc::new(running));
+                lifecycle.state.transition(EngineState::Running)?;
+                guard.armed = false;
+                tracing::info!("engine running");
+                Ok(())
+            }
+            Err(err) => {
+                drop(guard);
+                // The rollback closes what was opened; a failed start returns once it has.
+                self.rolled_back().await;
+                Err(err)
+            }
+        }
+    }
+
+    /// The one shutdown, run by whichever comes first: a rollback or a `stop`.
+    async fn rolled_back(&self) {
+        self.inner
+            .report
+            .get_or_init(|| self.shutdown(Duration::ZERO))
+            .await;
     }
 }
 
-/// Moves an engine whose start did not complete to `Stopped`, aborting anything it spawned.
+/// Rolls back a start that did not complete, when it failed or its future was dropped:
+/// the engine moves to `Stopped`, and what the start had opened is handed to the shutdown,
+/// which an owned task runs.
 struct StartGuard<'a> {
-    inner: &'a Inner,
+    engine: &'a Engine,
+    /// The subscribers whose `subscribe` was called and did not fail.
+    opened: Vec<SubscriberEntry>,
     armed: bool,
 }
 
@@ -52,12 +103,27 @@ impl Drop for StartGuard<'_> {
         if !self.armed {
             return;
         }
-        let mut lifecycle = self.inner.lifecycle();
-        if lifecycle.state == EngineState::Starting {
-            lifecycle.state = EngineState::Stopped;
-            if let Some(running) = &lifecycle.running {
-                running.abort();
+        let inner = &self.engine.inner;
+        {
+            let mut lifecycle = inner.lifecycle();
+            if lifecycle.state == EngineState::Starting {
+                lifecycle.state = EngineState::Stopped;
             }
+            lifecycle.opened.append(&mut mem::take(&mut self.opened));
+        }
+        // Closing is async and `drop` is not: a task does it. It ends within the close
+        // timeout, and `stop` waits for it through the report that it sets.
+        match Handle::try_current() {
+            Ok(runtime) => {
+                let engine = self.engine.clone();
+                inner
+                    .rollbacks
+                    .spawn_on(async move { engine.rolled_back().await }, &runtime);
+            }
+            Err(_) => tracing::warn!(
+                "engine start given up outside a tokio runtime: \
+                 the subscribers it opened are closed by `stop`"
+            ),
         }
     }
 }

@@ -32,7 +32,9 @@ impl Engine {
     /// send to it.
     ///
     /// Stopping again, or concurrently, is fine: every call returns the report of the one
-    /// shutdown. Stopping an engine whose start failed returns an empty report.
+    /// shutdown. Stopping an engine whose start failed or was given up (its future
+    /// dropped) returns a report with no messages, once the subscribers that the start had
+    /// subscribed are closed (see [`start`](Self::start)).
     ///
     /// # Errors
     ///
@@ -53,14 +55,26 @@ impl Engine {
         Ok(report.clone())
     }
 
-    async fn shutdown(&self, timeout: Duration) -> StopReport {
+    pub(super) async fn shutdown(&self, timeout: Duration) -> StopReport {
         let started = Instant::now();
         let counters = &self.inner.counters;
         let before = counters.snapshot();
-        let running = self.lifecycle().running.clone();
+        let (running, opened) = {
+            let lifecycle = self.lifecycle();
+            (lifecycle.running.clone(), lifecycle.opened.clone())
+        };
         let (quiescent, tasks_unfinished, close_failures) = match running {
             Some(running) => self.drain_and_close(&running, timeout).await,
-            None => (true, 0, 0),
+            // Nothing ran: a start that failed or was given up. What it had opened is closed.
+            None => {
+                let close_timeout = self.inner.config.close_timeout;
+                let close_by = deadline(Instant::now(), close_timeout);
+                (
+                    true,
+                    0,
+                    close_subscribers(&opened, close_by, close_timeout).await,
+                )
+            }
         };
         {
             let mut lifecycle = self.lifecycle();
@@ -141,7 +155,7 @@ fn report(
 }
 
 /// Closes every subscriber by `deadline`, concurrently; returns how many failed.
-pub(super) async fn close_subscribers(
+async fn close_subscribers(
     subscribers: &[SubscriberEntry],
     deadline: Instant,
     close_timeout: Duration,

@@ -107,9 +107,12 @@ pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
     inner.intake.cancel();
     let mut dispatcher = inner.take_dispatcher();
     let drain = async {
-        if let Some(dispatcher) = dispatcher.as_mut() {
+        if let Some(handle) = dispatcher.as_mut() {
             // The dispatcher does not panic; a join error changes nothing here.
-            let _ = dispatcher.await;
+            let _ = handle.await;
+            // Joined: forgotten, so that the settling below does not poll it again, which
+            // tokio refuses with a panic, when only message tasks miss the deadline.
+            dispatcher = None;
         }
         // Closed only once the dispatcher is done, so that no task is spawned after.
         shared.tasks.close();

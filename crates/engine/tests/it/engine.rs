@@ -6,6 +6,7 @@ mod lifecycle;
 mod looping;
 mod observe;
 mod ordering;
+mod start;
 mod stop;
 mod support;
 mod ticker;

@@ -51,7 +51,7 @@ pub(super) struct Connection {
 
 /// Counts the connection's requests that the gateway has not answered yet; an ack or a
 /// nack of a request (which the gateway settles once its replies are queued) counts it
-/// down.
+/// down. The reader reads no further while it is at the connection's cap.
 struct Pending(Arc<watch::Sender<usize>>);
 
 impl AckSink for Pending {
@@ -256,6 +256,9 @@ impl Connection {
             Ok(None) => return true,
             Err(error) => return self.reply_error(&error, received_at).await,
         };
+        if !self.wait_for_a_free_slot(pending).await {
+            return false;
+        }
         pending.send_modify(|pending| *pending += 1);
         let message = message.with_acker(Acker::new(Pending(Arc::clone(pending))));
         let sent = tokio::select! {
@@ -274,6 +277,30 @@ impl Connection {
                     UserError::new(ErrorCategory::Unavailable, "the gateway is shutting down");
                 self.reply_error(&error, received_at).await
             }
+        }
+    }
+
+    /// Waits until fewer than
+    /// [`max_in_flight_per_connection`](super::TcpJsonChannelBuilder::max_in_flight_per_connection)
+    /// requests of this connection are unanswered. Returns `false` if the connection stops
+    /// meanwhile.
+    ///
+    /// Meanwhile the reader reads nothing from the socket: a client that pipelines more
+    /// than its share fills its socket's buffers and TCP pushes back on it, rather than its
+    /// requests filling the gateway's inbox and taking every permit of its concurrency
+    /// limit, ahead of every other connection's. Only the reader counts requests up, so
+    /// the count cannot pass the cap between this check and the reader's next request.
+    async fn wait_for_a_free_slot(&self, pending: &watch::Sender<usize>) -> bool {
+        let cap = self.settings.max_in_flight_per_connection;
+        if *pending.borrow() < cap {
+            return true;
+        }
+        let mut answered = pending.subscribe();
+        tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => false,
+            // The sender lives as long as the reader, so the wait ends only with an answer.
+            freed = answered.wait_for(|pending| *pending < cap) => freed.is_ok(),
         }
     }
 

@@ -41,6 +41,23 @@
 //! A connection over [`max_connections`](TcpJsonChannelBuilder::max_connections) gets one
 //! `unavailable` error line and is closed.
 //!
+//! # Fairness between connections
+//!
+//! A client may pipeline: write many requests without waiting for their replies. Each
+//! connection has at most
+//! [`max_in_flight_per_connection`](TcpJsonChannelBuilder::max_in_flight_per_connection)
+//! requests unanswered (8 by default): handed to the gateway, and not yet settled, which
+//! happens once its replies are queued for the connection. At that many its reader reads
+//! nothing more from the socket until one is answered, so what the client pipelines beyond
+//! its share waits in the socket's buffers, and then in the client, held back by TCP.
+//! Without it one such client would fill the gateway's shared inbox and take every permit
+//! of its [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight), and every
+//! other connection's requests would wait behind its backlog. With a cap below that limit,
+//! one connection never holds every permit; each request waits behind at most the capped
+//! share of every other connection. The shutdown and an eviction stop a reader that waits
+//! for a free slot as they stop one that waits for bytes: the request it had read is
+//! dropped, never handed to the gateway.
+//!
 //! # Slow readers
 //!
 //! Each connection's replies wait in a queue of
@@ -63,16 +80,18 @@
 //! The wait is bounded because the gateway holds a permit of its
 //! [concurrency limit](crate::gateway::GatewayBuilder::max_in_flight) while it sends a
 //! reply. What a client that does not read costs the others is bounded with it: the
-//! replies waiting for room in its queue (one per request of it in flight, at most) hold
-//! their permits for at most one timeout, together, since the first to give up closes the
-//! connection and the others give up with it; after that its replies are refused at once
-//! and it sends no more requests. A client that reads, however slowly, is not closed, but
-//! each of its replies may hold a permit while it waits, up to the gateway's
-//! [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout), which then refuses the
-//! reply (and nacks its request) without closing the connection: one that reads just fast
-//! enough to keep its queue full slows the gateway for the others, as any slow consumer
-//! of pipelined requests does. Keep the slow-reader timeout shorter than the send timeout,
-//! or a client that does not read is never closed, only refused.
+//! replies waiting for room in its queue (one per request of it in flight, so at most
+//! [`max_in_flight_per_connection`](TcpJsonChannelBuilder::max_in_flight_per_connection))
+//! hold their permits for at most one timeout, together, since the first to give up
+//! closes the connection and the others give up with it; after that its replies are
+//! refused at once and it sends no more requests. A client that reads, however slowly, is
+//! not closed, but each of its replies may hold a permit while it waits, up to the
+//! gateway's [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout), which then
+//! refuses the reply (and nacks its request) without closing the connection: one that
+//! reads just fast enough to keep its queue full holds its connection's share of the
+//! permits throughout, as any slow consumer of pipelined requests does, but no more. Keep
+//! the slow-reader timeout shorter than the send timeout, or a client that does not read
+//! is never closed, only refused.
 //!
 //! Each closed connection is logged (at most one warning a second), counted by
 //! [`slow_readers_closed`](TcpJsonChannel::slow_readers_closed) and the
@@ -164,6 +183,7 @@ pub struct TcpJsonChannel {
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Settings {
     pub(super) max_connections: usize,
+    pub(super) max_in_flight_per_connection: usize,
     pub(super) max_line_bytes: usize,
     pub(super) reply_queue: usize,
     pub(super) slow_reader_timeout: Duration,
@@ -176,6 +196,8 @@ impl TcpJsonChannel {
         TcpJsonChannelBuilder {
             name: name.into(),
             max_connections: TcpJsonChannelBuilder::DEFAULT_MAX_CONNECTIONS,
+            max_in_flight_per_connection:
+                TcpJsonChannelBuilder::DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION,
             max_line_bytes: TcpJsonChannelBuilder::DEFAULT_MAX_LINE_BYTES,
             reply_queue: TcpJsonChannelBuilder::DEFAULT_REPLY_QUEUE,
             slow_reader_timeout: TcpJsonChannelBuilder::DEFAULT_SLOW_READER_TIMEOUT,
@@ -328,6 +350,7 @@ fn connection_closed() -> Error {
 pub struct TcpJsonChannelBuilder {
     name: String,
     max_connections: usize,
+    max_in_flight_per_connection: usize,
     max_line_bytes: usize,
     reply_queue: usize,
     slow_reader_timeout: Duration,
@@ -337,6 +360,12 @@ pub struct TcpJsonChannelBuilder {
 impl TcpJsonChannelBuilder {
     /// Default for [`max_connections`](Self::max_connections).
     pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+    /// Default for [`max_in_flight_per_connection`](Self::max_in_flight_per_connection): 8,
+    /// a quarter of the gateway's default
+    /// [`max_in_flight`](crate::gateway::GatewayBuilder::DEFAULT_MAX_IN_FLIGHT), so that one
+    /// pipelining client leaves most permits to the others, while a client that pipelines
+    /// still has several requests handled at once.
+    pub const DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION: usize = 8;
     /// Default for [`max_line_bytes`](Self::max_line_bytes): room for the default payload
     /// limit and its attributes.
     pub const DEFAULT_MAX_LINE_BYTES: usize =
@@ -352,6 +381,25 @@ impl TcpJsonChannelBuilder {
     /// and is closed. At most [`Semaphore::MAX_PERMITS`].
     pub fn max_connections(mut self, limit: usize) -> Self {
         self.max_connections = limit;
+        self
+    }
+
+    /// How many requests of one connection may be unanswered at once: in the gateway's
+    /// inbox, waiting for a permit, or in the handler. While a connection has that many,
+    /// its reader reads nothing more from the socket, so a client that pipelines more is
+    /// held back by TCP itself; see [fairness](crate::gateway::tcp#fairness-between-connections).
+    /// Default
+    /// [`DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION`](Self::DEFAULT_MAX_IN_FLIGHT_PER_CONNECTION);
+    /// must not be zero.
+    ///
+    /// Keep it below the gateway's
+    /// [`max_in_flight`](crate::gateway::GatewayBuilder::max_in_flight): one connection then
+    /// never holds every permit, and a request of another connection is handled while it
+    /// waits. A request is answered once its replies are queued for the connection, so a
+    /// client that does not read its replies stops being read from once this many are
+    /// waiting.
+    pub fn max_in_flight_per_connection(mut self, limit: usize) -> Self {
+        self.max_in_flight_per_connection = limit;
         self
     }
 
@@ -419,6 +467,7 @@ impl TcpJsonChannelBuilder {
             listener: Mutex::new(Some(listener)),
             settings: Settings {
                 max_connections: self.max_connections,
+                max_in_flight_per_connection: self.max_in_flight_per_connection,
                 max_line_bytes: self.max_line_bytes,
                 reply_queue: self.reply_queue,
                 slow_reader_timeout: self.slow_reader_timeout,
@@ -437,6 +486,10 @@ impl TcpJsonChannelBuilder {
         let invalid = |setting, reason| Err(GatewayError::InvalidConfig { setting, reason });
         for (setting, value) in [
             ("max_connections", self.max_connections),
+            (
+                "max_in_flight_per_connection",
+                self.max_in_flight_per_connection,
+            ),
             ("max_line_bytes", self.max_line_bytes),
             ("reply_queue", self.reply_queue),
         ] {

@@ -271,6 +271,25 @@ async fn what_misses_the_deadline_is_abandoned_and_nacked() {
     assert_eq!(gateway.in_flight(), 0);
 }
 
+/// With every message in its handler and none waiting for a permit, the dispatcher is done
+/// before the deadline: the shutdown abandons the handlers, and does not poll the
+/// dispatcher's finished task again (tokio panics on that).
+#[tokio::test(start_paused = true)]
+async fn a_deadline_missed_only_by_handlers_abandons_them_without_a_panic() {
+    let (_gate, mut entered, handler) = gated_echo();
+    let gateway = Gateway::builder().handler(handler).build().unwrap();
+    let (channel, handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+    let stuck = request("stuck", "");
+    within(handle.send("s", stuck.clone())).await.unwrap();
+    within(entered.recv()).await.expect("the handler started");
+
+    let report = within(gateway.shutdown(Duration::from_secs(1))).await;
+    assert_eq!((report.drained(), report.abandoned()), (0, 1), "{report:?}");
+    assert_eq!(report.not_stopped().count(), 0, "{report:?}");
+    assert_eq!(stuck.acker().state(), AckState::Nacked);
+}
+
 /// `Duration::MAX` means "no limit" for `shutdown` and `unregister` (and, here, for the
 /// request): they wait for what they wait for, and nothing panics adding the timeout to
 /// the clock.

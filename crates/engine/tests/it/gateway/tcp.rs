@@ -16,6 +16,8 @@ use tokio::{
 
 use super::support::within;
 
+mod fairness;
+
 /// A test client: writes raw bytes, reads JSON lines.
 struct Client {
     lines: Lines<BufReader<OwnedReadHalf>>,
@@ -640,6 +642,12 @@ async fn settings_are_validated_on_bind() {
     let tcp = || TcpJsonChannel::builder("tcp");
     check(tcp().max_connections(0), "max_connections", "zero").await;
     check(tcp().max_line_bytes(0), "max_line_bytes", "zero").await;
+    check(
+        tcp().max_in_flight_per_connection(0),
+        "max_in_flight_per_connection",
+        "zero",
+    )
+    .await;
     check(tcp().reply_queue(0), "reply_queue", "zero").await;
     check(
         tcp().slow_reader_timeout(Duration::ZERO),
