@@ -16,7 +16,7 @@ use switchyard_routing::router::{Router, SourceMatcher};
 use tokio_util::task::TaskTracker;
 
 use self::{
-    registry::{Registry, SubscriberEntry},
+    registry::{PublisherEntry, Registry, SubscriberEntry},
     run::Running,
 };
 use crate::{
@@ -148,6 +148,9 @@ struct Lifecycle {
     /// The subscribers that a start which failed or was given up had subscribed, or was
     /// subscribing: no pipeline holds them, and the shutdown closes them.
     opened: Vec<SubscriberEntry>,
+    /// The publishers that a start took out of the registry, for the shutdown to close if
+    /// the start does not complete; a running pipeline holds its own.
+    publishers: Vec<PublisherEntry>,
 }
 
 impl Engine {
@@ -170,6 +173,7 @@ impl Engine {
                     registry: Registry::default(),
                     running: None,
                     opened: Vec::new(),
+                    publishers: Vec::new(),
                 }),
                 counters: Arc::new(Counters::default()),
                 report: tokio::sync::OnceCell::new(),

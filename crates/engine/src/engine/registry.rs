@@ -27,6 +27,7 @@ pub(super) struct RouterEntry {
     pub(super) stats: Arc<ComponentStats>,
 }
 
+#[derive(Clone)]
 pub(super) struct PublisherEntry {
     pub(super) prefix: Arc<str>,
     pub(super) publisher: Arc<dyn Publisher>,

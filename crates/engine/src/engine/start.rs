@@ -25,8 +25,8 @@ impl Engine {
     /// streams already returned are dropped with the future. Every subscriber whose
     /// `subscribe` was called, the one that was interrupted included, is then closed by a
     /// task that the engine owns, each close within the engine's
-    /// [close timeout](crate::EngineBuilder::close_timeout). Subscribers never reached are
-    /// not touched, and the publishers, never used, are not closed either. [`stop`](Self::stop)
+    /// [close timeout](crate::EngineBuilder::close_timeout), and so is every publisher, as
+    /// `stop` closes them. Subscribers never reached are not touched. [`stop`](Self::stop)
     /// waits for those closes and reports their failures in
     /// [`StopReport::close_failures`](crate::StopReport::close_failures); call it to be sure
     /// they are done. (Were the future dropped outside a tokio runtime, where nothing can
@@ -45,7 +45,11 @@ impl Engine {
         let wiring = {
             let mut lifecycle = self.lifecycle();
             lifecycle.state.transition(EngineState::Starting)?;
-            lifecycle.registry.take_wiring()
+            let wiring = lifecycle.registry.take_wiring();
+            // Kept for a rollback: the engine owns its publishers from registration on, and
+            // a start that does not complete closes them as `stop` would.
+            lifecycle.publishers = wiring.publishers.clone();
+            wiring
         };
         let mut guard = StartGuard {
             engine: self,
@@ -65,6 +69,8 @@ impl Engine {
                 // Set before the transition, so that a refused one (impossible: only `start`
                 // leaves `Starting`) still has the guard's rollback stop the tasks.
                 lifecycle.running = Some(Arc::new(running));
+                // The pipeline holds the publishers now, and `stop` closes them from there.
+                lifecycle.publishers.clear();
                 lifecycle.state.transition(EngineState::Running)?;
                 guard.armed = false;
                 tracing::info!("engine running");

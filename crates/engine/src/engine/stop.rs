@@ -59,21 +59,26 @@ impl Engine {
         let started = Instant::now();
         let counters = &self.inner.counters;
         let before = counters.snapshot();
-        let (running, opened) = {
+        let (running, opened, publishers) = {
             let lifecycle = self.lifecycle();
-            (lifecycle.running.clone(), lifecycle.opened.clone())
+            (
+                lifecycle.running.clone(),
+                lifecycle.opened.clone(),
+                lifecycle.publishers.clone(),
+            )
         };
         let (quiescent, tasks_unfinished, close_failures) = match running {
             Some(running) => self.drain_and_close(&running, timeout).await,
-            // Nothing ran: a start that failed or was given up. What it had opened is closed.
+            // Nothing ran: a start that failed or was given up. What it had opened is closed,
+            // and the publishers, which the engine owns.
             None => {
                 let close_timeout = self.inner.config.close_timeout;
                 let close_by = deadline(Instant::now(), close_timeout);
-                (
-                    true,
-                    0,
-                    close_subscribers(&opened, close_by, close_timeout).await,
-                )
+                let (subscribers, publishers) = tokio::join!(
+                    close_subscribers(&opened, close_by, close_timeout),
+                    close_publishers(&publishers, close_by, close_timeout),
+                );
+                (true, 0, subscribers + publishers)
             }
         };
         {

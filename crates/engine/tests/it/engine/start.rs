@@ -9,7 +9,7 @@ use std::{
 
 use async_trait::async_trait;
 use futures::stream;
-use switchyard_core::{Message, MessageStream, Result, Subscriber};
+use switchyard_core::{Message, MessageStream, Publisher, Result, Subscriber};
 use switchyard_engine::{Engine, EngineError, EngineState};
 use tokio::sync::{Semaphore, mpsc};
 
@@ -79,8 +79,26 @@ impl Subscriber for Probe {
     }
 }
 
+/// A publisher that reports its close; it is never published to.
+struct ClosingPublisher {
+    events: mpsc::UnboundedSender<Event>,
+}
+
+#[async_trait]
+impl Publisher for ClosingPublisher {
+    async fn publish(&self, _topic: &str, _message: Message) -> Result<()> {
+        panic!("nothing runs, so nothing is published");
+    }
+
+    async fn close(&self) -> Result<()> {
+        let _ = self.events.send(Event::Closed("publisher"));
+        Ok(())
+    }
+}
+
 /// An engine with `first`, which subscribes at once, then `second`, which never finishes
-/// subscribing, and `third`, which is never reached.
+/// subscribing, and `third`, which is never reached; and a publisher, which the engine
+/// owns and closes.
 fn engine_with_a_held_subscriber() -> (Engine, [Arc<Probe>; 3], mpsc::UnboundedReceiver<Event>) {
     let (events_tx, events) = mpsc::unbounded_channel();
     let probes = [
@@ -89,6 +107,14 @@ fn engine_with_a_held_subscriber() -> (Engine, [Arc<Probe>; 3], mpsc::UnboundedR
         Probe::new("third", false, &events_tx),
     ];
     let engine = Engine::new();
+    engine
+        .add_publisher(
+            "mem://",
+            Arc::new(ClosingPublisher {
+                events: events_tx.clone(),
+            }),
+        )
+        .unwrap();
     for probe in &probes {
         engine
             .add_subscriber(probe.name, probe.clone(), "t")
@@ -97,11 +123,13 @@ fn engine_with_a_held_subscriber() -> (Engine, [Arc<Probe>; 3], mpsc::UnboundedR
     (engine, probes, events)
 }
 
-/// Receives events until `first` and `second` are closed; returns every event seen.
+/// Receives events until `first`, `second` and the publisher are closed; returns every
+/// event seen.
 async fn until_both_closed(events: &mut mpsc::UnboundedReceiver<Event>) -> Vec<Event> {
     let mut seen = Vec::new();
-    within("the subscribers closed", async {
-        while !(seen.contains(&Event::Closed("first")) && seen.contains(&Event::Closed("second"))) {
+    let closed = ["first", "second", "publisher"].map(Event::Closed);
+    within("the subscribers and the publisher closed", async {
+        while !closed.iter().all(|event| seen.contains(event)) {
             seen.push(events.recv().await.expect("the probes hold the sender"));
         }
     })
