@@ -15,7 +15,7 @@ impl Engine {
     /// # A start that does not complete
     ///
     /// If this fails, the engine is `Stopped`, nothing was spawned, and the subscribers
-    /// already subscribed are closed before it returns.
+    /// already subscribed and the publishers are closed before it returns.
     ///
     /// Dropping the returned future before it completes (a `tokio::time::timeout` around
     /// it that elapses, a `select!` that takes another branch) gives the start up the same
