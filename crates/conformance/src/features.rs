@@ -34,13 +34,15 @@ pub struct Features {
     /// losses fail a scenario.
     pub exactly_once: bool,
 
-    /// Messages arrive in the order they were published, and a subscription delivers the
-    /// next message only once the previous one is settled: a nacked message is redelivered
-    /// before anything published after it.
+    /// Messages arrive in the order they were published (every message of one publisher,
+    /// whatever its partition key), and a subscription delivers the next message only once
+    /// the previous one is settled: a nacked message is redelivered before anything
+    /// published after it.
     pub guaranteed_order: bool,
 
-    /// Messages published by one publisher arrive in order at a single subscriber, as long
-    /// as nothing is nacked. Implied by `guaranteed_order`.
+    /// Messages that one publisher publishes with the same partition key arrive in that
+    /// order at a single subscriber, as long as nothing is nacked (Kafka's per-partition
+    /// order; a transport may keep more). Implied by `guaranteed_order`.
     pub guaranteed_order_single_subscriber: bool,
 
     /// Messages outlive their subscribers: what is published after

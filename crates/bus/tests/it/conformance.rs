@@ -90,7 +90,7 @@ impl Subscriber for GroupMember {
 }
 
 /// What the bus guarantees with every configuration below.
-const FEATURES: Features = Features {
+pub(crate) const FEATURES: Features = Features {
     consumer_groups: true,
     exactly_once: false,
     guaranteed_order: false,

@@ -4,4 +4,5 @@ mod bus;
 mod conformance;
 mod endpoint;
 mod lost_wakeup;
+mod mutants;
 mod pubsub;

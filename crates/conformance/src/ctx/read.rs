@@ -118,16 +118,53 @@ impl Ctx<'_> {
         }
     }
 
-    /// Waits for `stream` to end, within the close timeout. Deliveries that still arrive
-    /// are dropped unsettled, which nacks them.
+    /// Waits for `stream`, whose subscriber (or, with a single instance, the instance) was
+    /// closed, to end within the close timeout. A message delivered now fails: once `close`
+    /// has returned, the stream ends and delivers nothing more (its subscriber stopped
+    /// consuming, so the message would reach no one). Error items are skipped, as a
+    /// transport may report the close itself on the stream.
     pub(crate) async fn expect_end(&self, stream: &mut MessageStream, what: &str) {
         let limit = self.config.close_timeout();
         let deadline = deadline(Instant::now(), limit);
         loop {
             match timeout_at(deadline, stream.next()).await {
                 Ok(None) => return,
-                Ok(Some(_)) => {}
+                Ok(Some(Ok(message))) => panic!(
+                    "{what}: `{}` was delivered after the close returned",
+                    key_of(&message).unwrap_or("a message without a key")
+                ),
+                Ok(Some(Err(err))) => {
+                    tracing::debug!(error = %err.report(), "conformance: an error item after close");
+                }
                 Err(_) => panic!("{what}: the stream did not end within {limit:?}"),
+            }
+        }
+    }
+
+    /// Watches `stream`, on which every expected message has arrived, for the quiet period:
+    /// whatever still arrives is checked and counted by `tally`, so that a message of
+    /// another topic fails (and, with exactly once, so does a second delivery). A reader
+    /// stops at its last expected message, so without this a stray that arrives after it
+    /// would go unnoticed.
+    pub(crate) async fn expect_no_strays(&self, stream: &mut MessageStream, tally: &Tally) {
+        let quiet = self.config.quiet_period();
+        let until = deadline(Instant::now(), quiet);
+        loop {
+            match timeout_at(until, stream.next()).await {
+                Err(_) => return,
+                Ok(Some(Ok(message))) => {
+                    tally.record(&message);
+                    message.ack();
+                }
+                Ok(Some(Err(err))) => panic!(
+                    "{}: the stream yielded an error after every message arrived: {}",
+                    tally.what(),
+                    err.report()
+                ),
+                Ok(None) => panic!(
+                    "{}: the stream ended before its subscriber was closed",
+                    tally.what()
+                ),
             }
         }
     }

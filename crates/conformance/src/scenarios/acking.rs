@@ -14,7 +14,9 @@ use crate::{
     },
 };
 
-/// The first 10 deliveries are nacked: all 100 messages still arrive.
+/// The first 10 deliveries are nacked: all 100 messages still arrive. With
+/// `guaranteed_order`, each of the 10 is the first message again (a nacked message comes
+/// back before anything published after it), and the messages arrive in publish order.
 pub(crate) async fn resend_on_error(cx: &Ctx<'_>) -> Outcome {
     const TOTAL: usize = 100;
     const NACKS: usize = 10;
@@ -27,8 +29,23 @@ pub(crate) async fn resend_on_error(cx: &Ctx<'_>) -> Outcome {
     );
     let mut subscription = cx.open_plain(&topic).await;
     let publisher = cx.publisher().await;
+    let ordered = cx.features.guaranteed_order;
     let consume = async {
-        cx.nack_some(&mut subscription.stream, &tally, NACKS).await;
+        for nth in 1..=NACKS {
+            let message = cx.receive(&mut subscription.stream, &tally).await;
+            tally.inspect(&message);
+            if ordered {
+                expect_key(
+                    &message,
+                    &batch.key(0),
+                    &format!(
+                        "delivery {nth}, after the first message was nacked {} times",
+                        nth - 1
+                    ),
+                );
+            }
+            message.nack();
+        }
         cx.read_all(&mut subscription.stream, &tally).await;
         cx.expect_no_redelivery(&mut subscription.stream).await;
     };
@@ -37,9 +54,30 @@ pub(crate) async fn resend_on_error(cx: &Ctx<'_>) -> Outcome {
         consume,
     )
     .await;
+    if ordered {
+        expect_publish_order(&batch, &tally);
+    }
     cx.close_publisher(&*publisher).await;
     cx.close_subscription(subscription).await;
     Outcome::Passed
+}
+
+/// Checks that the messages of `batch`, published one by one by one publisher, first
+/// arrived in publish order.
+fn expect_publish_order(batch: &Batch, tally: &Tally) {
+    let received = tally.first_order();
+    if let Some((position, key)) = received
+        .iter()
+        .enumerate()
+        .find(|(i, key)| **key != batch.key(*i))
+    {
+        panic!(
+            "{}: `{key}` arrived as message {} instead of `{}`, although order is guaranteed",
+            tally.what(),
+            position + 1,
+            batch.key(position)
+        );
+    }
 }
 
 /// While the first message is unacked the second is not delivered; once it is acked,

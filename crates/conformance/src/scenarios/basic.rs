@@ -87,6 +87,7 @@ pub(crate) async fn topic(cx: &Ctx<'_>) -> Outcome {
         }
         join(publish, read_each(cx, &mut streams, &tallies)).await;
     }
+    expect_no_strays(cx, &mut streams, &tallies).await;
     cx.close_publisher(&*publisher).await;
     cx.close_subscriber(&*subscriber).await;
     for stream in &mut streams {
@@ -106,21 +107,44 @@ async fn read_each(cx: &Ctx<'_>, streams: &mut [MessageStream], tallies: &[Tally
     .await;
 }
 
+/// Watches every stream at once for messages that arrive after its reader finished.
+async fn expect_no_strays(cx: &Ctx<'_>, streams: &mut [MessageStream], tallies: &[Tally]) {
+    join_all(
+        streams
+            .iter_mut()
+            .zip(tallies)
+            .map(|(stream, tally)| cx.expect_no_strays(stream, tally)),
+    )
+    .await;
+}
+
 /// 20 topics × 100 messages, each topic with its own publisher and subscriber, all at
 /// once: every message arrives, on its own topic only.
 pub(crate) async fn concurrent_subscribe_multiple_topics(cx: &Ctx<'_>) -> Outcome {
     const TOPICS: usize = 20;
     const MESSAGES: usize = 100;
-    let pairs = join_all((0..TOPICS).map(|i| one_topic(cx, i, MESSAGES))).await;
+    let mut topics = join_all((0..TOPICS).map(|i| one_topic(cx, i, MESSAGES))).await;
+    // A reader that is done may still get a stray from a topic that is not: watch them all
+    // once every topic is done.
+    join_all(
+        topics
+            .iter_mut()
+            .map(|(_, subscription, tally)| cx.expect_no_strays(&mut subscription.stream, tally)),
+    )
+    .await;
     // Close only once every topic is done: with a single instance, any close ends all.
-    for (publisher, subscription) in pairs {
+    for (publisher, subscription, _) in topics {
         cx.close_publisher(&*publisher).await;
         cx.close_subscription(subscription).await;
     }
     Outcome::Passed
 }
 
-async fn one_topic(cx: &Ctx<'_>, i: usize, count: usize) -> (Arc<dyn Publisher>, Subscription) {
+async fn one_topic(
+    cx: &Ctx<'_>,
+    i: usize,
+    count: usize,
+) -> (Arc<dyn Publisher>, Subscription, Tally) {
     let topic = cx.topic();
     let batch = Batch::new(&topic, &format!("topic{i}"), count);
     let tally = Tally::new(
@@ -144,5 +168,5 @@ async fn one_topic(cx: &Ctx<'_>, i: usize, count: usize) -> (Arc<dyn Publisher>,
         .await;
         subscription
     };
-    (publisher, subscription)
+    (publisher, subscription, tally)
 }

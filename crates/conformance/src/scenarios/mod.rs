@@ -4,6 +4,11 @@
 //! Each function runs one scenario on a harness and returns its [`Outcome`], or panics
 //! with what it observed. Each is bounded by [`SuiteConfig::scenario_timeout`], and every
 //! wait inside it by the other deadlines of the [`SuiteConfig`].
+//!
+//! Wherever a scenario closes a subscriber (or, with
+//! [`require_single_instance`](crate::Features::require_single_instance), the instance),
+//! it then expects each of its streams to end within [`SuiteConfig::close_timeout`] with no
+//! further delivery: a message delivered after `close` returned fails the scenario.
 
 mod acking;
 mod basic;
@@ -98,10 +103,12 @@ scenarios! {
     /// every message.
     concurrent_subscribe => concurrency::concurrent_subscribe;
     /// 20 topics × 100 messages, each with its own publisher and subscriber, all at once:
-    /// every message arrives, and only on its own topic.
+    /// every message arrives, and only on its own topic (each subscription is watched for
+    /// [`SuiteConfig::quiet_period`] once every topic is done, for strays).
     concurrent_subscribe_multiple_topics => basic::concurrent_subscribe_multiple_topics;
     /// The first 10 deliveries are nacked; all 100 messages still arrive (and with
-    /// `exactly_once`, none after its ack).
+    /// `exactly_once`, none after its ack). With `guaranteed_order`, the 10 nacked
+    /// deliveries are all the first message, and the messages arrive in publish order.
     resend_on_error => acking::resend_on_error;
     /// With `guaranteed_order`: while a message is unacked the next one is not delivered
     /// (watched for [`SuiteConfig::quiet_period`]); once acked, the next one follows.
@@ -117,14 +124,16 @@ scenarios! {
     /// of 50 messages and leave; a last member receives all 50.
     continue_after_errors => acking::continue_after_errors;
     /// With `guaranteed_order` or `guaranteed_order_single_subscriber`: 1000 messages over
-    /// 16 partition keys from 4 concurrent publishers arrive at one subscriber in publish
-    /// order per key.
+    /// 16 partition keys from 4 concurrent publishers (each publishing its keys in runs of
+    /// four) arrive at one subscriber in publish order per key, and with `guaranteed_order`
+    /// in publish order per publisher.
     publish_subscribe_in_order => order::publish_subscribe_in_order;
     /// 10000 messages from 20 concurrent publishers, which then close: nothing is lost, and
     /// each publisher refuses to publish afterwards with `Error::Closed`.
     publisher_close => concurrency::publisher_close;
     /// Two topics published to in turn: each subscription receives its 100 messages and
-    /// none of the other topic's.
+    /// none of the other topic's, also in the [`SuiteConfig::quiet_period`] after the last
+    /// one.
     topic => basic::topic;
     /// 20 deliveries arrive unsettled and are settled by their ack alone; a 21st, held
     /// unacked, does not stop the subscriber from closing, its stream ends, and settling

@@ -13,23 +13,51 @@ use crate::{
 
 const PUBLISHERS: usize = 4;
 const KEYS_PER_PUBLISHER: usize = 4;
+/// How many successive messages of one publisher share a partition key. More than one, so
+/// that two adjacent messages of a publisher that swap places break per-key order (three
+/// times in four); the keys still interleave, within each publisher's messages and across
+/// publishers.
+const RUN: usize = 4;
 const TOTAL: usize = 1000;
 
-/// The partition key of message `i`: publisher `i % 4` owns keys `4p .. 4p + 3` and cycles
-/// through them, so that 16 keys interleave and each key has one publisher.
-fn partition(i: usize) -> usize {
-    let publisher = i % PUBLISHERS;
-    publisher * KEYS_PER_PUBLISHER + (i / PUBLISHERS) % KEYS_PER_PUBLISHER
+/// The publisher of message `i`: messages are dealt to the publishers in turn.
+fn publisher(i: usize) -> usize {
+    i % PUBLISHERS
 }
 
-/// 1000 messages over 16 partition keys from 4 concurrent publishers, each publishing its
-/// keys in order: a single subscriber receives every key's messages in publish order.
+/// The partition key of message `i`: publisher `p` owns keys `4p .. 4p + 3` and cycles
+/// through them in runs of [`RUN`] messages, so that 16 keys interleave and each key has
+/// one publisher.
+fn partition(i: usize) -> usize {
+    let nth_of_publisher = i / PUBLISHERS;
+    publisher(i) * KEYS_PER_PUBLISHER + (nth_of_publisher / RUN) % KEYS_PER_PUBLISHER
+}
+
+/// Which order a transport keeps at a single subscriber.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Order {
+    /// Messages of one publisher with one partition key
+    /// ([`guaranteed_order_single_subscriber`](crate::Features::guaranteed_order_single_subscriber)).
+    PerKey,
+    /// Every message of one publisher, whatever its key
+    /// ([`guaranteed_order`](crate::Features::guaranteed_order)).
+    PerPublisher,
+}
+
+/// 1000 messages over 16 partition keys from 4 concurrent publishers: a single subscriber
+/// receives every key's messages in publish order, and with `guaranteed_order` every
+/// publisher's.
 pub(crate) async fn publish_subscribe_in_order(cx: &Ctx<'_>) -> Outcome {
     if !cx.features.ordered_for_single_subscriber() {
         return Outcome::NotApplicable(
             "needs guaranteed_order or guaranteed_order_single_subscriber",
         );
     }
+    let order = if cx.features.guaranteed_order {
+        Order::PerPublisher
+    } else {
+        Order::PerKey
+    };
     let topic = cx.topic();
     let batch = Batch::partitioned(&topic, "msg", TOTAL, |i| format!("key{}", partition(i)));
     let tally = Tally::new(
@@ -66,7 +94,7 @@ pub(crate) async fn publish_subscribe_in_order(cx: &Ctx<'_>) -> Outcome {
         join(publish, cx.read_all(&mut subscription.stream, &tally)).await;
         subscription
     };
-    if let Err(violation) = check_order(&batch, &tally.first_order()) {
+    if let Err(violation) = check_order(&batch, &tally.first_order(), order) {
         panic!("reading `{topic}`: {violation}");
     }
     for publisher in &publishers {
@@ -76,24 +104,27 @@ pub(crate) async fn publish_subscribe_in_order(cx: &Ctx<'_>) -> Outcome {
     Outcome::Passed
 }
 
-/// Checks that, for every partition key, the keys in `received` (first deliveries, in
-/// arrival order) come in publish order.
-pub(crate) fn check_order(batch: &Batch, received: &[String]) -> Result<(), String> {
+/// Checks that the keys in `received` (first deliveries, in arrival order) come in publish
+/// order for every partition key, or for every publisher.
+pub(crate) fn check_order(batch: &Batch, received: &[String], order: Order) -> Result<(), String> {
     let mut last: HashMap<usize, usize> = HashMap::new();
     for key in received {
         let Some(index) = batch.index_of(key) else {
             return Err(format!("`{key}` is not a message of this batch"));
         };
-        let partition = partition(index);
-        if let Some(&previous) = last.get(&partition)
+        let (group, what) = match order {
+            Order::PerKey => (partition(index), "partition key"),
+            Order::PerPublisher => (publisher(index), "publisher "),
+        };
+        if let Some(&previous) = last.get(&group)
             && previous > index
         {
             return Err(format!(
-                "partition key{partition}: `{key}` arrived after `{}`, which was published later",
+                "{what}{group}: `{key}` arrived after `{}`, which was published later",
                 batch.key(previous)
             ));
         }
-        last.insert(partition, index);
+        last.insert(group, index);
     }
     Ok(())
 }
