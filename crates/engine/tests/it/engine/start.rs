@@ -108,12 +108,7 @@ fn engine_with_a_held_subscriber() -> (Engine, [Arc<Probe>; 3], mpsc::UnboundedR
     ];
     let engine = Engine::new();
     engine
-        .add_publisher(
-            "mem://",
-            Arc::new(ClosingPublisher {
-                events: events_tx.clone(),
-            }),
-        )
+        .add_publisher("mem://", Arc::new(ClosingPublisher { events: events_tx }))
         .unwrap();
     for probe in &probes {
         engine
