@@ -8,10 +8,10 @@ use std::{
 };
 
 use async_trait::async_trait;
-use futures::stream;
 use switchyard_core::{Message, MessageStream, Publisher, Result, Subscriber};
 use switchyard_engine::{Engine, EngineError, EngineState};
 use tokio::sync::{Semaphore, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
 
 use super::support::within;
 
@@ -64,13 +64,7 @@ impl Subscriber for Probe {
         }
         let (feed, receiver) = mpsc::channel(1);
         *self.feed.lock().unwrap() = Some(feed);
-        Ok(Box::pin(stream::unfold(
-            receiver,
-            |mut receiver| async move {
-                let item = receiver.recv().await?;
-                Some((item, receiver))
-            },
-        )))
+        Ok(Box::pin(ReceiverStream::new(receiver)))
     }
 
     async fn close(&self) -> Result<()> {

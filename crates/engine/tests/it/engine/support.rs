@@ -12,13 +12,13 @@ use std::{
 };
 
 use async_trait::async_trait;
-use futures::stream;
 use switchyard_core::{
     AckSink, Acker, Error, Message, MessageStream, NackCause, Publisher, Result, Subscriber,
 };
 use switchyard_engine::{Engine, EngineBuilder, EngineError, TickerSubscriber};
 use switchyard_routing::router::Router;
 use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
 
 /// Starts `engine` with two subscribers: `first`, and `closed`, a ticker closed before the
 /// start, which fails the start. Returns the start's error, and `first` with its feeder, to
@@ -185,13 +185,7 @@ impl Subscriber for ChannelSubscriber {
         let receiver = self.receiver.lock().unwrap().take().ok_or(Error::Closed {
             component: "test subscriber",
         })?;
-        Ok(Box::pin(stream::unfold(
-            receiver,
-            |mut receiver| async move {
-                let item = receiver.recv().await?;
-                Some((item, receiver))
-            },
-        )))
+        Ok(Box::pin(ReceiverStream::new(receiver)))
     }
 
     async fn close(&self) -> Result<()> {
