@@ -17,6 +17,7 @@ use super::{
     Settings,
     connection::{self, Connection},
     sessions::{Session, Sessions},
+    slow::SlowReaders,
     wire,
 };
 use crate::gateway::{ErrorCategory, InboxSender, UserError, reply::ReplyTo};
@@ -33,6 +34,7 @@ pub(super) struct Acceptor {
     pub(super) shutdown: CancellationToken,
     pub(super) settings: Settings,
     pub(super) sessions: Arc<Sessions>,
+    pub(super) slow: Arc<SlowReaders>,
 }
 
 /// Accepts connections until the shutdown, then waits for every connection to finish.
@@ -48,6 +50,7 @@ pub(super) async fn run(acceptor: Acceptor) {
         shutdown,
         settings,
         sessions,
+        slow,
     } = acceptor;
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let mut connections = JoinSet::new();
@@ -86,15 +89,13 @@ pub(super) async fn run(acceptor: Acceptor) {
         let stop_reading = shutdown.child_token();
         let stop_writing = CancellationToken::new();
         let written = Arc::new(AtomicU64::new(0));
-        sessions.insert(
-            session.clone(),
-            Session {
-                replies: replies.clone(),
-                stop_reading: stop_reading.clone(),
-                stop_writing: stop_writing.clone(),
-                written: Arc::clone(&written),
-            },
-        );
+        let open = Session {
+            replies,
+            stop_reading: stop_reading.clone(),
+            stop_writing: stop_writing.clone(),
+            written: Arc::clone(&written),
+        };
+        sessions.insert(session.clone(), open.clone());
         tracing::debug!(channel = %channel, "tcp connection opened");
         let connection = Connection {
             channel: Arc::clone(&channel),
@@ -102,8 +103,9 @@ pub(super) async fn run(acceptor: Acceptor) {
             settings,
             inbox: inbox.clone(),
             sessions: Arc::clone(&sessions),
+            slow: Arc::clone(&slow),
             shutdown: stop_reading,
-            replies,
+            open,
         };
         connections.spawn(connection::serve(
             connection,

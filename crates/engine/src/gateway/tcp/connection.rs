@@ -26,7 +26,13 @@ use tokio_util::{
     sync::CancellationToken,
 };
 
-use super::{Settings, reply_line::ReplyLine, sessions::Sessions, wire};
+use super::{
+    Settings,
+    reply_line::ReplyLine,
+    sessions::{Session, Sessions},
+    slow::SlowReaders,
+    wire,
+};
 use crate::gateway::{ErrorCategory, InboxSender, UserError, reply::ReplyTo};
 
 /// How much is read from the socket at a time.
@@ -42,11 +48,14 @@ pub(super) struct Connection {
     pub(super) settings: Settings,
     pub(super) inbox: InboxSender,
     pub(super) sessions: Arc<Sessions>,
+    /// Queues the reader's own error replies under the slow-reader rule.
+    pub(super) slow: Arc<SlowReaders>,
     /// Stops the reader before its next request: cancelled by the channel's shutdown, or
     /// when the session is evicted.
     pub(super) shutdown: CancellationToken,
-    /// The session's reply queue, also registered in `sessions` for the gateway's replies.
-    pub(super) replies: mpsc::Sender<ReplyLine>,
+    /// The session as registered in `sessions` for the gateway's replies: its reply queue,
+    /// and what tells whether its client reads.
+    pub(super) open: Session,
 }
 
 /// Counts the connection's requests that the gateway has not answered yet; an ack or a
@@ -304,9 +313,17 @@ impl Connection {
         }
     }
 
-    /// Queues an error reply for this session. Returns `false` if the connection is gone
-    /// or stopping.
+    /// Queues an error reply for this session, under the same
+    /// [slow-reader rule](super#slow-readers) as the gateway's replies: a client that sends
+    /// bad lines and reads none of their replies is closed, rather than parking this reader
+    /// for good. Returns `false` if the connection is gone or stopping.
     async fn reply_error(&self, error: &UserError, received_at: Instant) -> bool {
+        let slot = tokio::select! {
+            biased;
+            () = self.shutdown.cancelled() => return false,
+            slot = self.slow.reserve(&self.session, &self.open) => slot,
+        };
+        let Ok(slot) = slot else { return false };
         let reply_to = ReplyTo {
             channel: &self.channel,
             session: &self.session,
@@ -314,11 +331,7 @@ impl Connection {
             correlation_id: None,
         };
         let reply = reply_to.stamp(error.to_message(), received_at.elapsed());
-        let line = ReplyLine::new(wire::encode(&reply), &self.channel);
-        tokio::select! {
-            biased;
-            () = self.shutdown.cancelled() => false,
-            sent = self.replies.send(line) => sent.is_ok(),
-        }
+        slot.send(ReplyLine::new(wire::encode(&reply), &self.channel));
+        true
     }
 }

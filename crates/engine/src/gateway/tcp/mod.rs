@@ -65,9 +65,10 @@
 //! the socket. A queue can fill up in an instant with a client that reads every reply: a
 //! handler that returns many replies, or many pipelined requests answered at once, before
 //! the writer has had a turn; and it stays full for a while behind a large reply that a
-//! client reads slowly. So a reply (or a push through
-//! [`Gateway::send_to`](crate::gateway::Gateway::send_to)) that finds the queue full waits
-//! for room as long as the writer gets bytes out to the socket. A queue that stays full
+//! client reads slowly. So a reply (a push through
+//! [`Gateway::send_to`](crate::gateway::Gateway::send_to), or the error reply to a bad
+//! line, which the connection's reader queues itself) that finds the queue full waits for
+//! room as long as the writer gets bytes out to the socket. A queue that stays full
 //! while not one byte goes out for a whole
 //! [`slow_reader_timeout`](TcpJsonChannelBuilder::slow_reader_timeout) (250 ms by default)
 //! means a client that does not read (it left that many replies unread, on top of what the
@@ -135,29 +136,27 @@ mod accept;
 mod connection;
 mod reply_line;
 mod sessions;
+mod slow;
 mod wire;
 
 use std::{
     net::SocketAddr,
-    sync::{
-        Arc, Mutex, PoisonError,
-        atomic::{AtomicU64, Ordering},
-    },
+    sync::{Arc, Mutex, PoisonError},
     time::Duration,
 };
 
 use async_trait::async_trait;
-use switchyard_core::{Error, Limits, Result, Throttle, deadline::deadline};
+use switchyard_core::{Error, Limits, Result};
 use tokio::{
     net::{TcpListener, ToSocketAddrs},
-    sync::{Semaphore, mpsc::error::TrySendError},
-    time::Instant,
+    sync::Semaphore,
 };
 use tokio_util::sync::CancellationToken;
 
 use self::{
     reply_line::ReplyLine,
-    sessions::{Session, Sessions},
+    sessions::Sessions,
+    slow::SlowReaders,
 };
 use super::{Channel, ChannelTask, GatewayError, InboxSender, Outgoing};
 
@@ -173,10 +172,8 @@ pub struct TcpJsonChannel {
     listener: Mutex<Option<TcpListener>>,
     settings: Settings,
     sessions: Arc<Sessions>,
-    /// Connections closed because their client did not read its replies.
-    evicted: AtomicU64,
-    /// Lets one slow-reader warning a second into the log; `evicted` counts them all.
-    warnings: Throttle,
+    /// Closes the connections of clients that do not read their replies.
+    slow: Arc<SlowReaders>,
 }
 
 /// The validated settings of a [`TcpJsonChannel`].
@@ -218,31 +215,7 @@ impl TcpJsonChannel {
     /// How many connections were closed because their client did not read its replies;
     /// see [slow readers](crate::gateway::tcp#slow-readers).
     pub fn slow_readers_closed(&self) -> u64 {
-        self.evicted.load(Ordering::Relaxed)
-    }
-
-    /// Closes the connection of `session`, whose reply queue is full, and says so.
-    fn evict_slow_reader(&self, session: &str) {
-        // Only the send that finds the session still open counts and logs it.
-        if !self.sessions.evict(session) {
-            return;
-        }
-        self.evicted.fetch_add(1, Ordering::Relaxed);
-        metrics::counter!(
-            "switchyard_gateway_tcp_slow_readers_total",
-            "channel" => self.name.to_string()
-        )
-        .increment(1);
-        if let Some(suppressed) = self.warnings.admit() {
-            tracing::warn!(
-                channel = %self.name,
-                reply_queue = self.settings.reply_queue,
-                slow_reader_timeout = ?self.settings.slow_reader_timeout,
-                suppressed,
-                "tcp client does not read its replies: connection closed, \
-                 its queued replies discarded and its unanswered requests nacked"
-            );
-        }
+        self.slow.closed()
     }
 }
 
@@ -270,6 +243,7 @@ impl Channel for TcpJsonChannel {
             shutdown,
             settings: self.settings,
             sessions: Arc::clone(&self.sessions),
+            slow: Arc::clone(&self.slow),
         })))
     }
 
@@ -287,60 +261,11 @@ impl Channel for TcpJsonChannel {
             });
         };
         // Reserved before the reply is encoded: a refused reply costs no encoding.
-        let slot = match open.replies.try_reserve() {
-            Ok(slot) => slot,
-            Err(TrySendError::Full(())) => self.wait_for_room(&session, &open).await?,
-            Err(TrySendError::Closed(())) => return Err(connection_closed()),
-        };
+        let slot = self.slow.reserve(&session, &open).await?;
         // Sent at once, even if the writer has stopped meanwhile: a line the queue holds
         // after its writer is gone counts itself as undelivered when it is dropped.
         slot.send(ReplyLine::new(wire::encode(&message), &self.name));
         Ok(())
-    }
-}
-
-impl TcpJsonChannel {
-    /// Waits for room in the full reply queue of `open`, and closes the connection if its
-    /// writer gets nothing out to the socket for a whole slow-reader timeout. A queue fills
-    /// up in an instant when a handler returns many replies, or many requests of one
-    /// connection are answered at once, before its writer had a turn; and it stays full for
-    /// a while behind a large reply that a client reads slowly. Only a queue that stays full
-    /// while no byte goes out means a client that does not read.
-    async fn wait_for_room<'a>(
-        &self,
-        session: &str,
-        open: &'a Session,
-    ) -> Result<tokio::sync::mpsc::Permit<'a, ReplyLine>> {
-        loop {
-            let written = open.written.load(Ordering::Relaxed);
-            // Saturating: a timeout of `Duration::MAX` means "wait as long as it takes".
-            let give_up_at = deadline(Instant::now(), self.settings.slow_reader_timeout);
-            let room = tokio::select! {
-                biased;
-                // Another reply found the client not reading and closed the connection.
-                () = open.stop_writing.cancelled() => return Err(connection_closed()),
-                room = tokio::time::timeout_at(give_up_at, open.replies.reserve()) => room,
-            };
-            return match room {
-                Ok(Ok(slot)) => Ok(slot),
-                Ok(Err(_closed)) => Err(connection_closed()),
-                // The client is reading, slowly: wait another round.
-                Err(_elapsed) if open.written.load(Ordering::Relaxed) != written => continue,
-                Err(_elapsed) => {
-                    self.evict_slow_reader(session);
-                    Err(Error::QueueFull {
-                        queue: format!("{}/{session} replies", self.name),
-                    })
-                }
-            };
-        }
-    }
-}
-
-/// A reply for a connection that is closed, or closing.
-fn connection_closed() -> Error {
-    Error::Closed {
-        component: "tcp connection",
     }
 }
 
@@ -461,21 +386,24 @@ impl TcpJsonChannelBuilder {
         let local_addr = listener
             .local_addr()
             .map_err(io("read the listener's address"))?;
+        let name: Arc<str> = Arc::from(self.name);
+        let settings = Settings {
+            max_connections: self.max_connections,
+            max_in_flight_per_connection: self.max_in_flight_per_connection,
+            max_line_bytes: self.max_line_bytes,
+            reply_queue: self.reply_queue,
+            slow_reader_timeout: self.slow_reader_timeout,
+            limits: self.limits,
+        };
+        let sessions = Arc::new(Sessions::default());
+        let slow = SlowReaders::new(Arc::clone(&name), settings, Arc::clone(&sessions));
         Ok(TcpJsonChannel {
-            name: Arc::from(self.name),
+            name,
             local_addr,
             listener: Mutex::new(Some(listener)),
-            settings: Settings {
-                max_connections: self.max_connections,
-                max_in_flight_per_connection: self.max_in_flight_per_connection,
-                max_line_bytes: self.max_line_bytes,
-                reply_queue: self.reply_queue,
-                slow_reader_timeout: self.slow_reader_timeout,
-                limits: self.limits,
-            },
-            sessions: Arc::new(Sessions::default()),
-            evicted: AtomicU64::new(0),
-            warnings: Throttle::default(),
+            settings,
+            sessions,
+            slow: Arc::new(slow),
         })
     }
 

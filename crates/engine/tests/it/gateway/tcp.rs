@@ -16,6 +16,7 @@ use tokio::{
 
 use super::support::within;
 
+mod bad_lines;
 mod fairness;
 
 /// A test client: writes raw bytes, reads JSON lines.
