@@ -13,7 +13,7 @@ use std::{
 
 use switchyard_core::{Publisher, Subscriber};
 use switchyard_routing::router::{Router, SourceMatcher};
-use tokio_util::task::TaskTracker;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use self::{
     registry::{PublisherEntry, Registry, SubscriberEntry},
@@ -62,9 +62,10 @@ use crate::{
 /// `Stopped`; anything else is an [`EngineError::InvalidTransition`].
 /// [`stop`](Self::stop) stops taking input, drains what is in flight (the loop included),
 /// nacks what is left at the timeout, closes the subscribers and publishers and returns a
-/// [`StopReport`]. A start that fails, or is given up by dropping its future (a timeout
-/// around it, a `select!`), leaves the engine `Stopped` with nothing running, and closes
-/// the subscribers it had subscribed; see [`start`](Self::start). The handle is cheap to
+/// [`StopReport`]. A start that fails, is given up by dropping its future (a timeout
+/// around it, a `select!`) or is interrupted by a `stop` (a Ctrl-C while a transport is
+/// still connecting), leaves the engine `Stopped` with nothing running, and closes the
+/// subscribers it had subscribed; see [`start`](Self::start). The handle is cheap to
 /// clone: give a clone to the task that waits for Ctrl-C. Dropping every handle without
 /// `stop` shuts the pipeline down abruptly, nacking everything in flight.
 ///
@@ -137,6 +138,11 @@ struct Inner {
     /// Owns the task that rolls back a start whose future was dropped: it closes what the
     /// start had opened, within the close timeout, and `stop` waits for it.
     rollbacks: TaskTracker,
+    /// Cancelled by a `stop` that finds the engine `Starting`: the start gives up.
+    start_abort: CancellationToken,
+    /// Cancelled once `start` has left `Starting` (for `Running`, or for `Stopped` with
+    /// what it had opened handed to the shutdown), whatever way it ended.
+    start_settled: CancellationToken,
 }
 
 /// Everything that changes with the lifecycle, under one lock so that a registration can
@@ -178,6 +184,8 @@ impl Engine {
                 counters: Arc::new(Counters::default()),
                 report: tokio::sync::OnceCell::new(),
                 rollbacks: TaskTracker::new(),
+                start_abort: CancellationToken::new(),
+                start_settled: CancellationToken::new(),
             }),
         }
     }

@@ -119,6 +119,11 @@ pub enum EngineError {
         destination: String,
     },
 
+    /// `stop` was called while `start` was still subscribing or wiring: the start gave up,
+    /// and the engine is stopped, with what the start had opened closed.
+    #[error("the start was interrupted by a stop: the engine is stopped")]
+    StartInterrupted,
+
     /// `start` could not subscribe a subscriber to its topic. The engine is then stopped.
     #[error("cannot subscribe {name:?}")]
     Subscribe {

@@ -9,7 +9,7 @@ use crate::EngineError;
 /// ```text
 /// Created ──start──▶ Starting ──▶ Running ──stop──▶ Stopping ──▶ Stopped
 ///                       │                                          ▲
-///                       └─────── start failed or given up ─────────┘
+///                       └── start failed, given up or stopped ─────┘
 /// ```
 ///
 /// Components are registered only while `Created`. Any other move is refused with
@@ -32,8 +32,8 @@ pub enum EngineState {
     Running,
     /// `stop` is draining what is in flight.
     Stopping,
-    /// Stopped, after `stop`, or after a `start` that failed or was given up (its future
-    /// dropped). Final.
+    /// Stopped, after `stop`, or after a `start` that failed, was given up (its future
+    /// dropped) or was interrupted by `stop`. Final.
     Stopped,
 }
 

@@ -32,6 +32,10 @@ impl Engine {
     /// they are done. (Were the future dropped outside a tokio runtime, where nothing can
     /// be spawned, `stop` closes them.)
     ///
+    /// A [`stop`](Self::stop) called meanwhile interrupts the start in the same way: it
+    /// returns [`EngineError::StartInterrupted`], and `stop` returns once what the start
+    /// had opened is closed.
+    ///
     /// A stopped engine cannot start again: build another.
     ///
     /// # Errors
@@ -40,7 +44,8 @@ impl Engine {
     /// [`EngineError::DeadLetterUnroutable`] when no publisher prefix matches the dead-letter
     /// destination; [`EngineError::Wiring`] when the registered components do not make a
     /// valid fan-out (such as a publisher prefix named like an internal queue, `loop` or
-    /// `dead-letter`); [`EngineError::Subscribe`] when a subscriber fails to subscribe.
+    /// `dead-letter`); [`EngineError::Subscribe`] when a subscriber fails to subscribe;
+    /// [`EngineError::StartInterrupted`] when `stop` was called before the start completed.
     pub async fn start(&self) -> Result<(), EngineError> {
         let wiring = {
             let mut lifecycle = self.lifecycle();
@@ -56,13 +61,20 @@ impl Engine {
             opened: Vec::new(),
             armed: true,
         };
-        let wired = run::wire(
+        let wire = run::wire(
             &self.inner.config,
             &self.inner.counters,
             wiring,
             &mut guard.opened,
-        )
-        .await;
+        );
+        let wired = tokio::select! {
+            biased;
+            // A `stop` came first. Dropping `wire` drops it between two awaits of its own,
+            // as a dropped start future would: it spawns its tasks in its last poll only,
+            // so nothing was spawned.
+            () = self.inner.start_abort.cancelled() => Err(EngineError::StartInterrupted),
+            wired = wire => wired,
+        };
         match wired {
             Ok(running) => {
                 let mut lifecycle = self.lifecycle();
@@ -107,6 +119,7 @@ struct StartGuard<'a> {
 impl Drop for StartGuard<'_> {
     fn drop(&mut self) {
         if !self.armed {
+            self.engine.inner.start_settled.cancel();
             return;
         }
         let inner = &self.engine.inner;
@@ -131,5 +144,7 @@ impl Drop for StartGuard<'_> {
                  the subscribers it opened are closed by `stop`"
             ),
         }
+        // Last: a `stop` waiting for this finds what the start had opened handed over.
+        inner.start_settled.cancel();
     }
 }

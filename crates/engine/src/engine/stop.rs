@@ -36,15 +36,36 @@ impl Engine {
     /// dropped) returns a report with no messages, once the subscribers that the start had
     /// subscribed are closed (see [`start`](Self::start)).
     ///
+    /// Stopping an engine that is `Starting` interrupts the start: it gives up, as if its
+    /// future were dropped, and returns [`EngineError::StartInterrupted`]; `stop` waits for
+    /// that, then for what the start had opened to be closed, and returns its report. (A
+    /// start that completed first is stopped as a running engine is.)
+    ///
     /// # Errors
     ///
-    /// [`EngineError::InvalidTransition`] if the engine is `Created` or `Starting`.
+    /// [`EngineError::InvalidTransition`] if the engine is `Created`, or `Starting` with a
+    /// start future that nobody polls: then the start cannot give up within `timeout`.
+    /// It gives up when next polled, and `stop` can be called again.
     pub async fn stop(&self, timeout: Duration) -> Result<StopReport, EngineError> {
-        {
-            let mut lifecycle = self.lifecycle();
-            match lifecycle.state {
-                EngineState::Stopping | EngineState::Stopped => {}
-                _ => lifecycle.state.transition(EngineState::Stopping)?,
+        loop {
+            {
+                let mut lifecycle = self.lifecycle();
+                match lifecycle.state {
+                    EngineState::Stopping | EngineState::Stopped => break,
+                    EngineState::Starting => {}
+                    _ => {
+                        lifecycle.state.transition(EngineState::Stopping)?;
+                        break;
+                    }
+                }
+            }
+            self.inner.start_abort.cancel();
+            let settled = self.inner.start_settled.cancelled();
+            if tokio::time::timeout(timeout, settled).await.is_err() {
+                return Err(EngineError::InvalidTransition {
+                    from: EngineState::Starting,
+                    to: EngineState::Stopping,
+                });
             }
         }
         let report = self

@@ -185,3 +185,61 @@ async fn a_start_dropped_by_a_select_is_rolled_back_without_a_stop() {
     until_both_closed(&mut events).await;
     check_stopped(&engine, &probes).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_during_the_start_interrupts_it_and_closes_what_it_subscribed() {
+    let (engine, probes, mut events) = engine_with_a_held_subscriber();
+    let (started, stopped) = within("start and stop", async {
+        tokio::join!(engine.start(), async {
+            while events.recv().await != Some(Event::Subscribing("second")) {}
+            engine.stop(Duration::from_secs(1)).await
+        })
+    })
+    .await;
+    assert!(
+        matches!(started, Err(EngineError::StartInterrupted)),
+        "{started:?}"
+    );
+    let report = stopped.expect("a stop during the start stops the engine");
+    assert_eq!(report.close_failures, 0, "{report:?}");
+
+    // `stop` returned once the start's subscribers and the publisher were closed.
+    until_both_closed(&mut events).await;
+    check_stopped(&engine, &probes).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_cannot_interrupt_a_start_that_nobody_polls_but_that_start_gives_up_later() {
+    let (engine, probes, mut events) = engine_with_a_held_subscriber();
+    let start = engine.start();
+    tokio::pin!(start);
+    tokio::select! {
+        started = &mut start => panic!("the second subscribe never finishes: {started:?}"),
+        () = async {
+            while events.recv().await != Some(Event::Subscribing("second")) {}
+        } => {}
+    }
+
+    // The start is not polled while this stop waits: it cannot give up in time.
+    let refused = within("stop", engine.stop(Duration::from_secs(1))).await;
+    assert!(
+        matches!(
+            refused,
+            Err(EngineError::InvalidTransition {
+                from: EngineState::Starting,
+                to: EngineState::Stopping
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(engine.state(), EngineState::Starting);
+
+    // Polled again, it finds the stop's request and gives up.
+    let started = within("the start gives up", start).await;
+    assert!(
+        matches!(started, Err(EngineError::StartInterrupted)),
+        "{started:?}"
+    );
+    until_both_closed(&mut events).await;
+    check_stopped(&engine, &probes).await;
+}
