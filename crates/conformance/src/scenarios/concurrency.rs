@@ -8,7 +8,7 @@ use futures::{
     future::{join, join_all},
     stream::select_all,
 };
-use switchyard_core::{Error, Publisher};
+use switchyard_core::{Error, MessageStream, Publisher};
 
 use crate::{
     Outcome,
@@ -18,7 +18,7 @@ use crate::{
 
 /// 5000 messages from 50 concurrent publishers. With consumer groups, 50 members of one
 /// group share them and together receive every one; without, 4 independent subscribers
-/// each receive every one.
+/// each receive every one. Once everything is closed, every stream ends.
 pub(crate) async fn concurrent_subscribe(cx: &Ctx<'_>) -> Outcome {
     const PUBLISHERS: usize = 50;
     const PER_PUBLISHER: usize = 100;
@@ -34,17 +34,19 @@ pub(crate) async fn concurrent_subscribe(cx: &Ctx<'_>) -> Outcome {
             .map(|(publisher, chunk)| cx.publish_all(&**publisher, &topic, chunk)),
     );
     let once = cx.features.exactly_once;
-    let subscribers = if cx.features.consumer_groups {
+    let (subscribers, mut streams): (Vec<_>, Vec<MessageStream>) = if cx.features.consumer_groups
+    {
         let group = format!("{topic}-workers");
         let members = join_all((0..MEMBERS).map(|_| cx.open_member(&topic, &group))).await;
         let (subscribers, streams): (Vec<_>, Vec<_>) = members
             .into_iter()
             .map(|member| (member.subscriber, member.stream))
             .unzip();
+        // Ends once every member's stream has ended.
         let mut merged = select_all(streams).boxed();
         let tally = Tally::new(format!("group `{group}` on `{topic}`"), &[&batch], once);
         join(publish, cx.read_all(&mut merged, &tally)).await;
-        subscribers
+        (subscribers, vec![merged])
     } else {
         let mut subscriptions =
             join_all((0..PLAIN_SUBSCRIBERS).map(|_| cx.open_plain(&topic))).await;
@@ -58,11 +60,18 @@ pub(crate) async fn concurrent_subscribe(cx: &Ctx<'_>) -> Outcome {
                 .map(|(subscription, tally)| cx.read_all(&mut subscription.stream, tally)),
         );
         join(publish, reads).await;
-        subscriptions.into_iter().map(|s| s.subscriber).collect()
+        subscriptions
+            .into_iter()
+            .map(|subscription| (subscription.subscriber, subscription.stream))
+            .unzip()
     };
     close_all(cx, &publishers).await;
     for subscriber in subscribers {
         cx.close_subscriber(&*subscriber).await;
+    }
+    for (at, stream) in streams.iter_mut().enumerate() {
+        cx.expect_end(stream, &format!("stream {at} of `{topic}`, after every close"))
+            .await;
     }
     Outcome::Passed
 }

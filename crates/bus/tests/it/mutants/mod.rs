@@ -320,6 +320,7 @@ async fn broken_closes_are_caught() {
         ),
         row(Fault::StreamsNeverEnd, "lifecycle", no_end),
         row(Fault::StreamsNeverEnd, "publish_subscribe", no_end),
+        row(Fault::StreamsNeverEnd, "concurrent_subscribe", no_end),
         row(
             Fault::DeliverAfterClose,
             "publish_subscribe",
