@@ -34,8 +34,7 @@ pub(crate) async fn concurrent_subscribe(cx: &Ctx<'_>) -> Outcome {
             .map(|(publisher, chunk)| cx.publish_all(&**publisher, &topic, chunk)),
     );
     let once = cx.features.exactly_once;
-    let (subscribers, mut streams): (Vec<_>, Vec<MessageStream>) = if cx.features.consumer_groups
-    {
+    let (subscribers, mut streams): (Vec<_>, Vec<MessageStream>) = if cx.features.consumer_groups {
         let group = format!("{topic}-workers");
         let members = join_all((0..MEMBERS).map(|_| cx.open_member(&topic, &group))).await;
         let (subscribers, streams): (Vec<_>, Vec<_>) = members
@@ -70,8 +69,11 @@ pub(crate) async fn concurrent_subscribe(cx: &Ctx<'_>) -> Outcome {
         cx.close_subscriber(&*subscriber).await;
     }
     for (at, stream) in streams.iter_mut().enumerate() {
-        cx.expect_end(stream, &format!("stream {at} of `{topic}`, after every close"))
-            .await;
+        cx.expect_end(
+            stream,
+            &format!("stream {at} of `{topic}`, after every close"),
+        )
+        .await;
     }
     Outcome::Passed
 }

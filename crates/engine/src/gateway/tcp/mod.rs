@@ -153,11 +153,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use self::{
-    reply_line::ReplyLine,
-    sessions::Sessions,
-    slow::SlowReaders,
-};
+use self::{reply_line::ReplyLine, sessions::Sessions, slow::SlowReaders};
 use super::{Channel, ChannelTask, GatewayError, InboxSender, Outgoing};
 
 /// A [`Channel`] that serves line-delimited JSON over TCP; see the

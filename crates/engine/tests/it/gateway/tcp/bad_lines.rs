@@ -24,7 +24,11 @@ async fn a_client_that_sends_bad_lines_and_does_not_read_is_closed() {
         async move {
             let mut attributes = Attributes::new();
             attributes.insert("type", "big.reply")?;
-            Ok(vec![Message::from_parts(payload, attributes, Acker::noop())])
+            Ok(vec![Message::from_parts(
+                payload,
+                attributes,
+                Acker::noop(),
+            )])
         }
     });
     let gateway = Gateway::builder().handler(handler).build().unwrap();
