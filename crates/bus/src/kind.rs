@@ -1,11 +1,8 @@
 //! Message kinds: requests, responses, notifications and events, told apart by an attribute.
 
-use std::{
-    fmt,
-    sync::{Arc, LazyLock},
-};
+use std::{fmt, sync::LazyLock};
 
-use switchyard_core::{Attributes, Message, attributes::names};
+use switchyard_core::{Attribute, Attributes, Message, attributes::names};
 
 /// The attribute that carries a message's [`MessageKind`].
 pub const KIND_ATTRIBUTE: &str = names::KIND;
@@ -55,22 +52,27 @@ impl MessageKind {
 
     /// Sets `message`'s kind.
     pub fn stamp(self, message: &mut Message) {
-        // One shared copy of each value, so that stamping a message allocates nothing.
-        static REQUEST: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("request"));
-        static RESPONSE: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("response"));
-        static NOTIFICATION: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("notification"));
-        static EVENT: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("event"));
-        let value = match self {
-            MessageKind::Request => &REQUEST,
-            MessageKind::Response => &RESPONSE,
-            MessageKind::Notification => &NOTIFICATION,
-            MessageKind::Event => &EVENT,
-        };
-        debug_assert_eq!(&***value, self.as_str());
-        // The name and value are constants that pass validation.
-        let _ = message
-            .attributes_mut()
-            .insert_shared(KIND_ATTRIBUTE, Arc::clone(value));
+        message.attributes_mut().insert_all([self.attribute()]);
+    }
+
+    /// The kind as an attribute, validated once: stamping a message with it allocates
+    /// nothing and checks nothing.
+    pub(crate) fn attribute(self) -> Attribute {
+        static ATTRIBUTES: LazyLock<[Attribute; 4]> = LazyLock::new(|| {
+            [
+                MessageKind::Request,
+                MessageKind::Response,
+                MessageKind::Notification,
+                MessageKind::Event,
+            ]
+            .map(|kind| {
+                Attribute::new(KIND_ATTRIBUTE, kind.as_str())
+                    .expect("the kind attribute's name and values are valid")
+            })
+        });
+        let attribute = &ATTRIBUTES[self as usize];
+        debug_assert_eq!(attribute.value(), self.as_str());
+        attribute.clone()
     }
 }
 
@@ -97,6 +99,11 @@ mod tests {
             let mut message = Message::new("x");
             kind.stamp(&mut message);
             assert_eq!(MessageKind::of(&message), kind);
+            let attribute = kind.attribute();
+            assert_eq!(
+                (attribute.name(), attribute.value()),
+                (KIND_ATTRIBUTE, kind.as_str())
+            );
         }
         assert_eq!(MessageKind::of(&Message::new("x")), MessageKind::Event);
         let odd = Message::builder()

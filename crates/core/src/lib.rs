@@ -33,7 +33,7 @@ mod subscriber;
 mod throttle;
 
 pub use ack::{AckSink, AckState, Acker, NackCause};
-pub use attributes::Attributes;
+pub use attributes::{Attribute, Attributes};
 pub use bytes::Bytes;
 pub use error::{BoxError, Error, LimitedField, Result, report};
 pub use handler::{Handler, HandlerFn, handler_fn};

@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use switchyard_core::Message;
+use switchyard_core::{Attribute, Message, attributes::names};
 use tokio::sync::oneshot;
 use tracing::debug;
 use uuid::Uuid;
@@ -25,9 +25,6 @@ type Hasher = foldhash::fast::RandomState;
 
 /// A correlation id as the maps hold it: the 128 bits of its UUID.
 type Key = u128;
-
-/// The text of a correlation id: a hyphenated, lowercase UUID.
-type Text = [u8; uuid::fmt::Hyphenated::LENGTH];
 
 /// Matches responses to the requests that wait for them.
 ///
@@ -119,12 +116,14 @@ impl Correlator {
     /// The id travels with the request to whoever answers it, and a response that carries
     /// it completes the request: ids must not be guessable from one another, so each has
     /// 122 random bits from a thread-local CSPRNG (no system call). The map keys it by its
-    /// 128 bits, not its text.
+    /// 128 bits, not its text; the text is written once, as the `correlationid` attribute
+    /// that the bus sets on the request as it is.
     pub fn begin(&self) -> Result<PendingReply, RequestError> {
         let id = Uuid::new_v4();
-        let mut text: Text = [0; uuid::fmt::Hyphenated::LENGTH];
-        id.hyphenated().encode_lower(&mut text);
         let key = id.as_u128();
+        // Made once as the attribute that the request carries: the bus sets it as it is.
+        let correlation_id =
+            Attribute::from_uuid(names::CORRELATIONID, id).map_err(RequestError::Delivery)?;
         let (sender, receiver) = oneshot::channel();
         let mut state = self.state();
         if state.closed {
@@ -139,7 +138,7 @@ impl Correlator {
         drop(state);
         Ok(PendingReply {
             key,
-            text,
+            correlation_id,
             receiver,
             owner: self.clone(),
             settled: false,
@@ -239,7 +238,8 @@ impl Correlator {
 #[must_use = "a pending reply removes itself when dropped"]
 pub struct PendingReply {
     key: Key,
-    text: Text,
+    /// The `correlationid` attribute that the request carries.
+    correlation_id: Attribute,
     receiver: oneshot::Receiver<Message>,
     owner: Correlator,
     /// Whether the entry is known to be gone from the map (answered, expired, or failed by
@@ -255,29 +255,46 @@ impl PendingReply {
         deadline: tokio::time::Instant,
         timeout: Duration,
     ) -> Result<Message, RequestError> {
-        let outcome = tokio::time::timeout_at(deadline, &mut self.receiver).await;
-        self.settle(outcome.into(), timeout).await
+        let waited = tokio::time::timeout_at(deadline, &mut self.receiver).await;
+        match self.settle(waited.into(), timeout) {
+            Some(settled) => settled,
+            None => self.raced_response(timeout).await,
+        }
     }
 
-    /// What a wait that ended with `waited` returns, the entry removed on a timeout.
+    /// What a wait that ended with `waited` returns, the entry removed on a timeout; `None`
+    /// if the response raced the deadline.
     ///
     /// A response can take the entry out of the map just as the deadline passes: it is then
     /// in the channel, or about to be (`resolve` sends right after it lets go of the map),
-    /// and counted as resolved. It is returned rather than lost behind a `Timeout`.
-    async fn settle(&mut self, waited: Waited, timeout: Duration) -> Result<Message, RequestError> {
+    /// and counted as resolved. [`raced_response`](Self::raced_response) returns it rather
+    /// than lose it behind a `Timeout`.
+    ///
+    /// Not itself async, so that the response it holds is not kept in the waiting future
+    /// beside the timer: a request's future is that much smaller.
+    fn settle(
+        &mut self,
+        waited: Waited,
+        timeout: Duration,
+    ) -> Option<Result<Message, RequestError>> {
         // The response was taken out of the map, the sender dropped by `close`, or the
         // entry is removed right here: either way it is gone.
         self.settled = true;
         match waited {
-            Waited::Response(response) => Ok(response),
-            Waited::Closed => Err(RequestError::Closed),
+            Waited::Response(response) => Some(Ok(response)),
+            Waited::Closed => Some(Err(RequestError::Closed)),
             Waited::TimedOut if self.owner.forget(self.key, true) => {
-                Err(RequestError::Timeout { after: timeout })
+                Some(Err(RequestError::Timeout { after: timeout }))
             }
-            Waited::TimedOut => (&mut self.receiver)
-                .await
-                .map_err(|_closed| RequestError::Timeout { after: timeout }),
+            Waited::TimedOut => None,
         }
+    }
+
+    /// The response that raced the deadline: see [`settle`](Self::settle).
+    async fn raced_response(&mut self, timeout: Duration) -> Result<Message, RequestError> {
+        (&mut self.receiver)
+            .await
+            .map_err(|_closed| RequestError::Timeout { after: timeout })
     }
 
     /// Whether the response has arrived, without waiting for it.
@@ -287,14 +304,21 @@ impl PendingReply {
 
     /// The correlation id to put on the request.
     pub fn correlation_id(&self) -> &str {
-        // Always ASCII: the UUID was encoded into it.
-        std::str::from_utf8(&self.text).unwrap_or_default()
+        self.correlation_id.value()
+    }
+
+    /// The correlation id as the attribute to put on the request: shared, not copied.
+    pub(crate) fn correlation_attribute(&self) -> Attribute {
+        self.correlation_id.clone()
     }
 
     /// Waits up to `timeout` for the response.
     pub async fn wait(mut self, timeout: Duration) -> Result<Message, RequestError> {
-        let outcome = tokio::time::timeout(timeout, &mut self.receiver).await;
-        self.settle(outcome.into(), timeout).await
+        let waited = tokio::time::timeout(timeout, &mut self.receiver).await;
+        match self.settle(waited.into(), timeout) {
+            Some(settled) => settled,
+            None => self.raced_response(timeout).await,
+        }
     }
 }
 
@@ -333,11 +357,17 @@ impl Correlator {
 /// The key of a correlation id, if `id` is one in the form [`Correlator::begin`] writes:
 /// a lowercase, hyphenated UUID. Other spellings of a UUID (uppercase, braced, `urn:`) are
 /// not ids this correlator issued.
-fn parse_id(id: &str) -> Option<Key> {
-    let uuid = Uuid::try_parse(id).ok()?;
-    let mut text: Text = [0; uuid::fmt::Hyphenated::LENGTH];
-    uuid.hyphenated().encode_lower(&mut text);
-    (text.as_slice() == id.as_bytes()).then(|| uuid.as_u128())
+pub(super) fn parse_id(id: &str) -> Option<Key> {
+    // Of the spellings that `try_parse` reads, only the hyphenated one is 36 characters long,
+    // and only uppercase hex digits tell it from the lowercase one that `begin` writes. The
+    // fold has no early exit, so that it compiles to a few vector operations.
+    let uppercase = id
+        .bytes()
+        .fold(false, |seen, byte| seen | byte.is_ascii_uppercase());
+    if id.len() != uuid::fmt::Hyphenated::LENGTH || uppercase {
+        return None;
+    }
+    Uuid::try_parse(id).ok().map(|uuid| uuid.as_u128())
 }
 
 #[cfg(test)]
@@ -348,7 +378,10 @@ impl PendingReply {
         mut self,
         timeout: Duration,
     ) -> Result<Message, RequestError> {
-        self.settle(Waited::TimedOut, timeout).await
+        match self.settle(Waited::TimedOut, timeout) {
+            Some(settled) => settled,
+            None => self.raced_response(timeout).await,
+        }
     }
 
     /// Takes the receiver out, for tests that check what was delivered without waiting.

@@ -283,3 +283,48 @@ async fn a_response_that_beats_the_deadline_by_a_hair_is_returned_not_lost() {
     let stats = correlator.stats();
     assert_eq!((stats.pending, stats.resolved, stats.timed_out), (0, 1, 1));
 }
+
+/// What `parse_id` must accept: the ids that `begin` writes, and nothing else. The
+/// reference writes the parsed id back out and compares.
+fn issued_key(id: &str) -> Option<u128> {
+    let uuid = uuid::Uuid::try_parse(id).ok()?;
+    (uuid.hyphenated().to_string() == id).then(|| uuid.as_u128())
+}
+
+/// Ids as `begin` writes them, with a few characters changed, and other spellings of them.
+fn id_like() -> impl Strategy<Value = String> {
+    let edit = (
+        0..40usize,
+        proptest::sample::select("09afAFgG-{} é\u{0}".chars().collect::<Vec<_>>()),
+    );
+    (any::<u128>(), proptest::collection::vec(edit, 0..3), 0..5u8).prop_map(
+        |(bits, edits, spelling)| {
+            let mut chars: Vec<char> = uuid::Uuid::from_u128(bits)
+                .hyphenated()
+                .to_string()
+                .chars()
+                .collect();
+            for (at, c) in edits {
+                if let Some(slot) = chars.get_mut(at) {
+                    *slot = c;
+                }
+            }
+            let id: String = chars.into_iter().collect();
+            match spelling {
+                0 | 1 => id,
+                2 => id.to_uppercase(),
+                3 => format!("{{{id}}}"),
+                _ => id.replace('-', ""),
+            }
+        },
+    )
+}
+
+proptest! {
+    /// `parse_id` checks the spelling without writing the id back out: it agrees with the
+    /// reference that does.
+    #[test]
+    fn only_ids_spelled_as_issued_parse(id in id_like()) {
+        prop_assert_eq!(super::correlator::parse_id(&id), issued_key(&id));
+    }
+}

@@ -19,7 +19,10 @@ use std::sync::Arc;
 
 use smallvec::SmallVec;
 
-use super::name::{Key, Name, WellKnown};
+use super::{
+    Attribute,
+    name::{Key, Name, WellKnown},
+};
 
 /// One attribute.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +114,14 @@ impl List {
         self.index[known as usize] != 0
     }
 
+    /// Whether the list has an entry named `key`: for a well-known name, a read of the index.
+    fn contains(&self, key: Key<'_>) -> bool {
+        match key {
+            Key::Known(known) => self.has_known(known),
+            Key::Other(_) => self.find(key).is_some(),
+        }
+    }
+
     /// The position of the entry named `key`, or where it would be inserted.
     fn position(&self, key: Key<'_>) -> Result<usize, usize> {
         if let Key::Known(known) = key {
@@ -166,8 +177,12 @@ impl List {
         if self.entries.len() > INDEX_MAX {
             return;
         }
-        // Slots count from 1; the zip stops at 255 entries, which the check above allows.
-        for (slot, entry) in (1..=u8::MAX).zip(&self.entries) {
+        // Slots count from 1. A plain count rather than a zip with `1..=u8::MAX`: the
+        // inclusive range costs several times the loop's body at each step.
+        let mut slot: u8 = 0;
+        for entry in &self.entries {
+            // At most INDEX_MAX entries, checked above: no slot wraps.
+            slot = slot.wrapping_add(1);
             if let Name::Known(known) = entry.name {
                 self.index[known as usize] = slot;
             }
@@ -225,6 +240,95 @@ pub(super) fn set(map: &mut Arc<List>, key: Key<'_>, value: Arc<str>) -> Option<
             None
         }
     }
+}
+
+/// Sets every entry of `batch`, as [`set`] would one after the other (of two values for one
+/// name, the later wins), with one re-index. An entry that is added keeps its name: an
+/// extension name stays shared with whoever made the batch.
+///
+/// A shared list is copied by merging its entries with the batch's, both sorted, in one
+/// pass: no entry is shifted to make room and none is searched for. The copy has room for
+/// what it holds, inline up to [`INLINE`] entries, and [`COPY_SLACK`] more past that, as
+/// [`make_mut`] gives.
+pub(super) fn set_all<const N: usize>(map: &mut Arc<List>, mut batch: [Attribute; N]) {
+    let absent = |map: &List, batch: &[Attribute]| {
+        batch
+            .iter()
+            .enumerate()
+            .filter(|&(at, attribute)| {
+                let name = &attribute.entry().name;
+                let repeated = batch[..at]
+                    .iter()
+                    .any(|before| before.entry().name == *name);
+                !repeated && !map.contains(name.key())
+            })
+            .count()
+    };
+    if N == 1 || Arc::get_mut(map).is_some() {
+        // Not shared, or one entry: changed in place, after a copy (`make_mut`) if shared,
+        // which for one entry costs less than merging. The index goes stale at the first
+        // insert: from there on positions are searched for, and it is rebuilt once at the
+        // end.
+        let absent = absent(map, &batch);
+        let list = make_mut(map, absent);
+        let mut stale = false;
+        for entry in batch.map(Attribute::into_entry) {
+            let key = entry.name.key();
+            let found = if stale {
+                list.search(key)
+            } else {
+                list.position(key)
+            };
+            match found {
+                Ok(at) => list.entries[at].value = entry.value,
+                Err(at) => {
+                    list.entries.insert(at, entry);
+                    stale = true;
+                }
+            }
+        }
+        if stale {
+            list.reindex();
+        }
+        return;
+    }
+    // Stable: of two entries with one name, the later stays after the earlier, and wins.
+    let order = |a: &Entry, b: &Entry| a.name.key().cmp_name(&b.name);
+    if !batch.is_sorted_by(|a, b| order(a.entry(), b.entry()).is_le()) {
+        batch.sort_by(|a, b| order(a.entry(), b.entry()));
+    }
+    // Room for everything, counted only when it may not fit inline.
+    let most = map.entries.len() + N;
+    let room = if most <= INLINE {
+        most
+    } else {
+        let len = map.entries.len() + absent(map, &batch);
+        if len > INLINE { len + COPY_SLACK } else { len }
+    };
+    // Built where it is to stay until it moves into its `Arc`: a list is a few hundred
+    // bytes, and each move copies them.
+    let mut copy = List {
+        entries: Entries::with_capacity(room),
+        index: [0; WellKnown::COUNT],
+    };
+    let mut old = map.entries.iter().peekable();
+    for attribute in batch {
+        let entry = attribute.into_entry();
+        while let Some(kept) = old.next_if(|kept| order(kept, &entry).is_lt()) {
+            copy.entries.push(kept.clone());
+        }
+        // An old entry of the same name is replaced.
+        old.next_if(|kept| kept.name == entry.name);
+        match copy.entries.last_mut() {
+            // The batch's earlier entry of the same name: old entries of that name were
+            // skipped, so the last entry can only be that.
+            Some(last) if last.name == entry.name => last.value = entry.value,
+            _ => copy.entries.push(entry),
+        }
+    }
+    copy.entries.extend(old.cloned());
+    copy.reindex();
+    *map = Arc::new(copy);
 }
 
 /// Removes `key`, returning its value. A list without `key` is left as it is, shared or not.

@@ -96,6 +96,7 @@ impl WellKnown {
     }
 
     /// The tag of `name`, if it is well-known.
+    #[inline]
     pub(super) fn from_name(name: &str) -> Option<Self> {
         Some(match name {
             names::CAUSATIONID => Self::CausationId,
@@ -130,6 +131,14 @@ pub(super) enum Name {
 }
 
 impl Name {
+    /// The key that finds this name.
+    pub(super) fn key(&self) -> Key<'_> {
+        match self {
+            Self::Known(known) => Key::Known(*known),
+            Self::Other(name) => Key::Other(name),
+        }
+    }
+
     /// The name's text.
     pub(super) fn as_str(&self) -> &str {
         match self {
@@ -151,6 +160,7 @@ pub(super) enum Key<'a> {
 
 impl<'a> Key<'a> {
     /// The key of `name`: its tag if it is well-known.
+    #[inline]
     pub(super) fn of(name: &'a str) -> Self {
         WellKnown::from_name(name).map_or(Self::Other(name), Self::Known)
     }
@@ -175,6 +185,7 @@ impl<'a> Key<'a> {
     }
 
     /// How this key orders against `name`: as their texts do.
+    #[inline]
     pub(super) fn cmp_name(self, name: &Name) -> Ordering {
         match (self, name) {
             (Self::Known(key), Name::Known(name)) => key.cmp(name),

@@ -114,3 +114,43 @@ fn fill_defaults_on_a_shared_list_changes_only_the_copy() {
         "the copy shares the value"
     );
 }
+
+/// `insert_all` on lists around the inline limit (8) and the index limit (255), shared and
+/// not: the same as inserting one by one, and the index kept.
+#[test]
+fn insert_all_holds_past_the_inline_and_index_limits() {
+    use crate::Attribute;
+
+    let build = |count: usize| {
+        let mut attrs = Attributes::new();
+        for i in 0..count {
+            // `e000`... sort between `destination` and `id`.
+            attrs.insert(&format!("e{i:03}"), "v").unwrap();
+        }
+        attrs
+    };
+    let batch = [
+        ("kind", "request"),
+        ("e000", "replaced"),
+        ("correlationid", "c"),
+    ];
+    for count in [0, 5, 6, 7, 8, 9, 16, 17, 254, 255, 256, 300] {
+        let mut expected = build(count);
+        for (name, value) in batch {
+            expected.insert(name, value).unwrap();
+        }
+        let attributes = || batch.map(|(name, value)| Attribute::new(name, value).unwrap());
+
+        let mut unshared = build(count);
+        unshared.insert_all(attributes());
+        unshared.map.assert_consistent();
+        assert_eq!(unshared, expected, "{count} attributes, not shared");
+
+        let original = build(count);
+        let mut shared = original.clone();
+        shared.insert_all(attributes());
+        shared.map.assert_consistent();
+        assert_eq!(shared, expected, "{count} attributes, shared");
+        assert_eq!(original, build(count), "the original is unchanged");
+    }
+}

@@ -11,7 +11,7 @@ use proptest::{prelude::*, sample::select};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::{
-    Attributes, Error, Result,
+    Attribute, Attributes, Error, Result,
     attributes::{
         name::{EXTENSIONS_AROUND, WellKnown},
         names,
@@ -79,6 +79,8 @@ enum Op {
     /// Through the typed setter at this index of [`typed`].
     Set(usize, String),
     Remove(String),
+    /// Through [`Attribute`]s and [`Attributes::insert_all`], one to three at once.
+    InsertAll(Vec<(String, String)>),
     FillDefaults,
     SetTime(u32),
     /// Keeps a clone of the current attributes: later changes must leave it as it is.
@@ -107,6 +109,7 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (name(), value()).prop_map(|(name, value)| Op::Insert(name, value)),
         2 => (0..10usize, value()).prop_map(|(at, value)| Op::Set(at, value)),
         3 => name().prop_map(Op::Remove),
+        3 => prop::collection::vec((name(), value()), 1..=3).prop_map(Op::InsertAll),
         1 => Just(Op::FillDefaults),
         1 => any::<u32>().prop_map(Op::SetTime),
         1 => Just(Op::Fork),
@@ -178,6 +181,30 @@ fn apply(attrs: &mut Attributes, model: &mut Model, op: Op) {
             if removed.is_none() {
                 assert!(Arc::ptr_eq(&before, &attrs.map), "remove {name:?} copied");
             }
+        }
+        Op::InsertAll(pairs) => {
+            // Each attribute is validated when it is made, as `insert` validates; the valid
+            // ones are set at once, the later of two with one name winning, as in the model.
+            let mut valid = Vec::new();
+            let mut scratch = model.clone();
+            for (name, value) in pairs {
+                let attribute = Attribute::new(&name, value.as_str());
+                if let Some((attribute, _)) = expect_set(&mut scratch, &name, value, attribute) {
+                    assert_eq!(
+                        (attribute.name(), attribute.value()),
+                        (name.as_str(), &*scratch[&name])
+                    );
+                    valid.push(attribute);
+                }
+            }
+            let mut valid = valid.into_iter();
+            match (valid.next(), valid.next(), valid.next()) {
+                (None, ..) => {}
+                (Some(a), None, _) => attrs.insert_all([a]),
+                (Some(a), Some(b), None) => attrs.insert_all([a, b]),
+                (Some(a), Some(b), Some(c)) => attrs.insert_all([a, b, c]),
+            }
+            *model = scratch;
         }
         Op::FillDefaults => {
             let before = Arc::clone(&attrs.map);
