@@ -4,9 +4,13 @@ use proptest::prelude::*;
 
 use super::redact;
 
+mod cookies;
 mod idempotence;
+mod precheck;
 mod quotes;
 mod schemes;
+mod vendors;
+mod xml;
 
 #[track_caller]
 fn check(input: &str, expected: &str) {
@@ -134,6 +138,29 @@ fn leaves_plain_text_alone() {
         "NOAUTH Authentication required.",
         "ERR AUTH <password> called without any password configured for the default user",
         "design=blue, assignee=bob",
+        // Near-misses of the cookie, XML, Redis and vendor token rules.
+        "cookie consent banner shown",
+        "Set-Cookie header missing",
+        "cookie: none",
+        "<password/> <Password /> <token></token>",
+        "expected <token> here",
+        "<Signature>\n  <SignedInfo/>\n</Signature>",
+        "<p>token expired</p>",
+        "auth failed: WRONGPASS invalid username-password pair",
+        "auth failed after 3 retries",
+        "auth error 401",
+        "Basic auth Enabled",
+        "ERR wrong number of arguments for 'auth' command",
+        "the 'auth' step failed",
+        "oauth token refreshed",
+        "config get requirepass",
+        "requirepass <password>",
+        "masteruser replica",
+        "npm_config_user_agent=npm/10.2.4 node/v20.11.0",
+        "npm_package_dependencies_lodash",
+        "sk_live_mode",
+        "ghp_example gho_ github_pat_ glpat-short xoxb-123",
+        "rk_live_key_rotation_is_due",
         "",
     ];
     for input in cases {

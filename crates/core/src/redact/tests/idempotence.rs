@@ -70,6 +70,27 @@ const FRAGMENTS: &[&str] = &[
     "-----BEGIN PRIVATE KEY-----",
     "-----END PRIVATE KEY-----",
     "AKIAIOSFODNN7EXAMPLE",
+    "Cookie: ",
+    "Set-Cookie: ",
+    "sid=",
+    ";",
+    "; Path=/",
+    "<password>",
+    "</password>",
+    "<ns:Token a=\"b\">",
+    "</ns:Token>",
+    "<![CDATA[",
+    "]]>",
+    "auth ",
+    "\"auth\" ",
+    "'auth', with args beginning with: ",
+    "requirepass ",
+    "masterauth=",
+    "x9",
+    "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    "xoxb-1765367-1987469-pdFZKVeTu",
+    "npm_",
+    "sk_live_",
 ];
 
 /// Pieces that a rule rewrites with the white space in them: the rest of the text between
@@ -89,9 +110,14 @@ const USERINFO_FRAGMENTS: &[&str] = &[
     "Some(\"a b\")",
     "-----BEGIN PRIVATE KEY-----",
     "-----END PRIVATE KEY-----",
+    "Cookie=a=",
+    ";b=\"c d\"",
+    "<token>a b</token>",
+    "auth\"",
+    "requirepass",
 ];
 
-fn fragments() -> impl Strategy<Value = String> {
+pub(super) fn fragments() -> impl Strategy<Value = String> {
     proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..16).prop_map(|v| v.concat())
 }
 
@@ -107,6 +133,19 @@ fn redacting_twice_changes_nothing() {
         // A PEM key or a quoted value takes the white space out of a URL's userinfo.
         "redis://password-----BEGIN PRIVATE KEY----------END PRIVATE KEY-----@",
         r#"redis://password="a b"@host"#,
+        // A quoted cookie value with more of the word after its closing quote, also
+        // escaped: the tail was left, and the second time taken for the value.
+        r#"redis://Cookie=a="a b"a b"@h"#,
+        r#"redis://"a b"Cookie=a=\"a b\"@h"#,
+        // The key rule takes an element's opening tag as a bare value, which makes one
+        // larger element out of the text; an element takes the white space out of a URL's
+        // userinfo.
+        r#"<password>password=<ns:Token a="b">password</password>"#,
+        "redis://:<token>a b</token>@h",
+        // A cookie's name that the `Authorization` rule takes for a header.
+        r#"Cookie: Authorization="""#,
+        // An empty secret-named cookie, whose value the key rule took from the text after.
+        "Cookie: masterauth=;: ; Path=/",
     ]
     .into_iter()
     .map(|input| (input, redact(input).into_owned()))

@@ -1,9 +1,9 @@
 //! Credentials that follow a scheme word rather than a key: HTTP Digest, AWS Signature
-//! Version 4, the Redis `AUTH` command and PEM private keys.
+//! Version 4, the Redis `AUTH` command and password directives, and PEM private keys.
 
 use proptest::prelude::*;
 
-use super::{check_all, filler, redact};
+use super::{VALUE_CHARS, check_all, filler, redact, secret};
 
 /// A Digest `response` is a hash of the password that can be attacked offline; the header
 /// also names the user. Outside an `Authorization:` header (a `WWW-Authenticate` challenge,
@@ -91,6 +91,71 @@ fn redis_auth_commands_are_redacted() {
         (
             r#"1339518083.107412 [0 127.0.0.1:60866] "AUTH" "hunter2 x""#,
             r#"1339518083.107412 [0 127.0.0.1:60866] "AUTH" [REDACTED]"#,
+        ),
+    ]);
+}
+
+/// The `AUTH` command in other cases and other quoting, and the `requirepass` and
+/// `masterauth` directives, which only the upper-case unquoted `AUTH` rule and no key rule
+/// covered. Unquoted lower-case `auth` is prose as often as a command (`auth failed`), so it
+/// counts only before a password-shaped argument: one with a letter and a digit, or a
+/// symbol; `tests::leaves_plain_text_alone` holds the near-misses.
+#[test]
+fn redis_auth_in_any_case_and_config_passwords_are_redacted() {
+    check_all(&[
+        ("auth hunter2", "auth [REDACTED]"),
+        ("auth default s3cret", "auth [REDACTED]"),
+        ("Auth default p@ss", "Auth [REDACTED]"),
+        (
+            "127.0.0.1:6379> auth hunter2\nOK",
+            "127.0.0.1:6379> auth [REDACTED]\nOK",
+        ),
+        (
+            "hello 3 auth default hunter2 setname app",
+            "hello 3 auth [REDACTED] setname app",
+        ),
+        // `MONITOR` quotes every argument, whatever they look like; a `Debug` argument
+        // list separates them with commas; Redis echoes an unknown command's arguments.
+        (
+            r#"1339518083.107412 [0 127.0.0.1:60866] "auth" "hunter""#,
+            r#"1339518083.107412 [0 127.0.0.1:60866] "auth" [REDACTED]"#,
+        ),
+        (
+            r#"cmd ["AUTH", "default", "hunter2"] failed"#,
+            r#"cmd ["AUTH", [REDACTED]] failed"#,
+        ),
+        (
+            "ERR unknown command 'auth', with args beginning with: 'default' 'hunter' ",
+            "ERR unknown command 'auth', with args beginning with: [REDACTED] ",
+        ),
+        // The directives, in a config line, a command line, a command and an error.
+        ("requirepass foobared", "requirepass [REDACTED]"),
+        (
+            "redis-server --requirepass hunter2 --port 6380",
+            "redis-server --requirepass [REDACTED] --port 6380",
+        ),
+        (
+            r#"CONFIG SET masterauth "hunter 2""#,
+            "CONFIG SET masterauth [REDACTED]",
+        ),
+        (
+            r#"["config", "set", "requirepass", "hunter"]"#,
+            r#"["config", "set", "requirepass", [REDACTED]]"#,
+        ),
+        (
+            "Reading the configuration file, at line 3\n>>> 'masterauth hunter2 x'\nwrong number of arguments",
+            "Reading the configuration file, at line 3\n>>> 'masterauth [REDACTED] x'\nwrong number of arguments",
+        ),
+        ("MASTERAUTH=hunter2", "MASTERAUTH=[REDACTED]"),
+        // Single quotes (`redis-cli` takes them), and a key before the argument: half of
+        // its quoted value survived.
+        ("AUTH default 'hunter 2' x", "AUTH [REDACTED] x"),
+        ("auth 'hunter 2", "auth [REDACTED]"),
+        ("auth password: 'a1 b2", "auth password: [REDACTED]"),
+        ("AUTH password: Some(\"a b\")", "AUTH [REDACTED]"),
+        (
+            r#"{"requirepass":"hunter2","port":6379}"#,
+            r#"{"requirepass":[REDACTED],"port":6379}"#,
         ),
     ]);
 }
@@ -191,5 +256,25 @@ proptest! {
         };
         let out = redact(&text);
         prop_assert!(!out.contains(&signature), "{signature} survived in {out}");
+    }
+}
+
+proptest! {
+    /// A value after a Redis command word, quoted or after a key: the Redis rule took a key
+    /// for a user name and a quoted value's first word for the password, and left the rest.
+    #[test]
+    fn values_after_a_redis_command_never_survive_in_part(
+        command in "((AUTH|auth|Auth|HELLO 3 AUTH|hello 3 auth)( default)?|requirepass|masterauth)",
+        key in "(|password: |token=|\"secret\": )",
+        quote in "(\"|'|\\\\\")",
+        head in secret(VALUE_CHARS),
+        tail in secret(VALUE_CHARS),
+        closed in proptest::bool::ANY,
+    ) {
+        let close = if closed { quote.as_str() } else { "" };
+        let text = format!("{command} {key}{quote}{head} {tail}{close} next");
+        let out = redact(&text);
+        prop_assert!(!out.contains(&head), "{head} survived in {out}");
+        prop_assert!(!out.contains(&tail), "{tail} survived in {out}");
     }
 }
