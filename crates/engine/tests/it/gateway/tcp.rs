@@ -262,6 +262,14 @@ async fn connections_over_the_limit_are_turned_away_and_slots_come_back() {
 /// reply that the client does not read blocks its connection's writer for good.
 const BIG: usize = 16 * 1024 * 1024;
 
+/// A reply of `message_type` with `payload`, built from parts: a builder would refuse a
+/// payload over the default limits, such as one of [`BIG`] bytes.
+fn unlimited_reply(message_type: &str, payload: Bytes) -> switchyard_core::Result<Message> {
+    let mut attributes = Attributes::new();
+    attributes.insert("type", message_type)?;
+    Ok(Message::from_parts(payload, attributes, Acker::noop()))
+}
+
 #[tokio::test]
 async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
     let payload = Bytes::from(vec![b'x'; BIG]);
@@ -269,21 +277,11 @@ async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
     let handler = handler_fn(move |request: Message| {
         let (payload, called) = (payload.clone(), called.clone());
         async move {
-            let big = request.attributes().message_type() == Some("big");
-            let mut attributes = Attributes::new();
-            attributes.insert("type", if big { "big.reply" } else { "pong" })?;
-            let payload = if big {
-                let _ = called.send(());
-                payload
-            } else {
-                Bytes::new()
-            };
-            // Built from parts: a builder would refuse a payload over the default limits.
-            Ok(vec![Message::from_parts(
-                payload,
-                attributes,
-                Acker::noop(),
-            )])
+            if request.attributes().message_type() != Some("big") {
+                return Ok(vec![unlimited_reply("pong", Bytes::new())?]);
+            }
+            let _ = called.send(());
+            Ok(vec![unlimited_reply("big.reply", payload)?])
         }
     });
     // Two permits, and a send timeout far longer than the test: were the gateway to wait
@@ -410,9 +408,7 @@ async fn an_evicted_connection_pushes_no_more_requests() {
             // A reply that blocks the writer for good (the client does not read), then
             // more than the queue of one holds: the queue stays full, and the connection
             // is evicted once the slow-reader timeout passes.
-            let mut attributes = Attributes::new();
-            attributes.insert("type", "big")?;
-            let big = Message::from_parts(payload, attributes, Acker::noop());
+            let big = unlimited_reply("big", payload)?;
             Ok(vec![big, reply()?, reply()?, reply()?])
         }
     });
@@ -546,15 +542,9 @@ fn replies_lost_when_the_shutdown_aborts_a_connection_are_counted() {
                 let (payload, answered) = (payload.clone(), answered.clone());
                 async move {
                     let big = request.attributes().message_type() == Some("big");
-                    let mut attributes = Attributes::new();
-                    attributes.insert("type", "reply")?;
                     let payload = if big { payload } else { Bytes::new() };
                     let _ = answered.send(());
-                    Ok(vec![Message::from_parts(
-                        payload,
-                        attributes,
-                        Acker::noop(),
-                    )])
+                    Ok(vec![unlimited_reply("reply", payload)?])
                 }
             });
             let gateway = Gateway::builder().handler(handler).build().unwrap();
@@ -694,15 +684,7 @@ async fn a_client_that_reads_steadily_is_not_closed_as_a_slow_reader() {
     let handler = handler_fn(move |_request: Message| {
         let payload = payload.clone();
         async move {
-            let big = || {
-                let mut attributes = Attributes::new();
-                attributes.insert("type", "big")?;
-                Ok::<_, switchyard_core::Error>(Message::from_parts(
-                    payload.clone(),
-                    attributes,
-                    Acker::noop(),
-                ))
-            };
+            let big = || unlimited_reply("big", payload.clone());
             Ok(vec![big()?, big()?, big()?])
         }
     });

@@ -3,14 +3,14 @@
 
 use std::time::Duration;
 
-use switchyard_core::{Acker, Attributes, Bytes, Message, handler_fn};
+use switchyard_core::{Bytes, Message, handler_fn};
 use switchyard_engine::gateway::{Gateway, TcpJsonChannel};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
 
-use super::{BIG, register};
+use super::{BIG, register, unlimited_reply};
 use crate::gateway::support::within;
 
 /// A client that sends bad lines and reads none of their error replies used to park its
@@ -21,15 +21,7 @@ async fn a_client_that_sends_bad_lines_and_does_not_read_is_closed() {
     let payload = Bytes::from(vec![b'x'; BIG]);
     let handler = handler_fn(move |_request: Message| {
         let payload = payload.clone();
-        async move {
-            let mut attributes = Attributes::new();
-            attributes.insert("type", "big.reply")?;
-            Ok(vec![Message::from_parts(
-                payload,
-                attributes,
-                Acker::noop(),
-            )])
-        }
+        async move { Ok(vec![unlimited_reply("big.reply", payload)?]) }
     });
     let gateway = Gateway::builder().handler(handler).build().unwrap();
     let (channel, address) = register(
