@@ -34,8 +34,9 @@ pub const REDACTED: &str = "[REDACTED]";
 /// - Redis passwords: `AUTH [user] password` (in any case when the word or the arguments
 ///   are quoted, as in `MONITOR` output or a `Debug` argument list; unquoted in lower or
 ///   mixed case only before a password-shaped argument, one with a letter and a digit or
-///   a symbol, so that `auth failed` stays), and the `requirepass` and `masterauth`
-///   directives, in a configuration line, a command line or `CONFIG SET`;
+///   a symbol, so that `auth failed` stays), the `requirepass` and `masterauth`
+///   directives, in a configuration line, a command line or `CONFIG SET`, and
+///   `redis-cli`'s `-a` and `--pass` options;
 /// - `key=value`, `key: value` and `"key": "value"` where the key contains `password`,
 ///   `passphrase`, `secret`, `token`, `signature`, `api_key`, `access_key`, `account_key`,
 ///   `private_key`, `credential`, `connection_string`, `requirepass`, `masterauth` and the

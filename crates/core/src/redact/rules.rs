@@ -175,7 +175,9 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         // - `auth [user] password` in another case, only before a password-shaped argument
         //   (see `PASSWORD_SHAPED`), so that `auth failed` stays;
         // - the `requirepass` and `masterauth` directives and `CONFIG SET` parameters,
-        //   before whatever follows (a `name=value` form is the key rule's).
+        //   before whatever follows (a `name=value` form is the key rule's);
+        // - `redis-cli`'s `-a <password>` and `--pass <password>` options, anywhere on its
+        //   command line.
         // A value redacted already is left alone, so that the user name forms stay
         // idempotent. After the key rule, which knows where a value ends: in
         // `auth password: 'a b'` this rule would take `password:` for a user name and leave
@@ -194,9 +196,12 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
                 format!(
                     r#"(?i:\b((?:requirepass|masterauth)(?:["']\s*,\s*|["']?[ \t]+))(?:\[REDACTED\]|{redis_arg}))"#
                 ),
+                format!(
+                    r#"(\bredis-cli\b[^\n]*?[ \t](?:-a|--pass)[ \t]+)(?:\[REDACTED\]|{redis_arg})"#
+                ),
             ]
             .join("|"),
-            format!("${{1}}${{2}}${{3}}${{4}}{REDACTED}"),
+            format!("${{1}}${{2}}${{3}}${{4}}${{5}}{REDACTED}"),
         ),
         // Tokens known by their shape, which appear bare in client errors and URLs: AWS
         // access key ids, and the documented prefixes of GitHub, Slack, Stripe, GitLab and

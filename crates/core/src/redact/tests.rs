@@ -124,6 +124,7 @@ fn redacts_known_shapes() {
 fn leaves_plain_text_alone() {
     let cases = [
         "connection refused",
+        "redis-cli -h cache -p 6380 ping",
         "http://example.com/a@b is not userinfo",
         "topic orders.created has no handler",
         "unauthorized: check the broker ACLs",

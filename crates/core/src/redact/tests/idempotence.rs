@@ -85,6 +85,8 @@ const FRAGMENTS: &[&str] = &[
     "\"auth\" ",
     "'auth', with args beginning with: ",
     "requirepass ",
+    "redis-cli -a ",
+    " --pass ",
     "masterauth=",
     "x9",
     "ghp_16C7e42F292c6912E7710c838347Ae178B4a",

@@ -128,6 +128,15 @@ fn redis_auth_in_any_case_and_config_passwords_are_redacted() {
             "ERR unknown command 'auth', with args beginning with: 'default' 'hunter' ",
             "ERR unknown command 'auth', with args beginning with: [REDACTED] ",
         ),
+        // `redis-cli`'s password options, wherever they are on its command line.
+        (
+            "redis-cli -h cache -a hunter2 ping",
+            "redis-cli -h cache -a [REDACTED] ping",
+        ),
+        (
+            "$ redis-cli --user app --pass 's3cret x' -p 6380 info",
+            "$ redis-cli --user app --pass [REDACTED] -p 6380 info",
+        ),
         // The directives, in a config line, a command line, a command and an error.
         ("requirepass foobared", "requirepass [REDACTED]"),
         (
