@@ -262,6 +262,15 @@ async fn connections_over_the_limit_are_turned_away_and_slots_come_back() {
 /// reply that the client does not read blocks its connection's writer for good.
 const BIG: usize = 16 * 1024 * 1024;
 
+/// A channel whose reply queue holds one line and that closes a client that reads nothing
+/// for 10 ms: short, so that the slow-reader tests are fast; a longer one would make them
+/// slower, not fail them.
+fn closing_slow_readers() -> TcpJsonChannelBuilder {
+    TcpJsonChannel::builder("tcp")
+        .reply_queue(1)
+        .slow_reader_timeout(Duration::from_millis(10))
+}
+
 /// A reply of `message_type` with `payload`, built from parts: a builder would refuse a
 /// payload over the default limits, such as one of [`BIG`] bytes.
 fn unlimited_reply(message_type: &str, payload: Bytes) -> switchyard_core::Result<Message> {
@@ -292,15 +301,7 @@ async fn a_client_that_does_not_read_is_closed_and_cannot_starve_the_others() {
         .send_timeout(Duration::from_secs(600))
         .build()
         .unwrap();
-    // A short slow-reader timeout keeps the test fast; a long one would make it slower,
-    // not fail it.
-    let (channel, address) = register(
-        &gateway,
-        TcpJsonChannel::builder("tcp")
-            .reply_queue(1)
-            .slow_reader_timeout(Duration::from_millis(10)),
-    )
-    .await;
+    let (channel, address) = register(&gateway, closing_slow_readers()).await;
 
     // The slow client sends six requests and reads nothing. Reply 1 fills the socket and
     // blocks the writer, reply 2 fills the queue, and by reply 3 at the latest a reply
@@ -418,14 +419,7 @@ async fn an_evicted_connection_pushes_no_more_requests() {
         .inbox_capacity(1)
         .build()
         .unwrap();
-    let (channel, address) = register(
-        &gateway,
-        TcpJsonChannel::builder("tcp")
-            .reply_queue(1)
-            .slow_reader_timeout(Duration::from_millis(10))
-            .max_connections(1),
-    )
-    .await;
+    let (channel, address) = register(&gateway, closing_slow_readers().max_connections(1)).await;
 
     // One write: the reader has every line in its buffer after its first read. The client
     // reads nothing until it is evicted.

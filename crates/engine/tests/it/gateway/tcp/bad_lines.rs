@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use switchyard_core::{Bytes, Message, handler_fn};
-use switchyard_engine::gateway::{Gateway, TcpJsonChannel};
+use switchyard_engine::gateway::Gateway;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::TcpStream,
 };
 
-use super::{BIG, register, unlimited_reply};
+use super::{BIG, closing_slow_readers, register, unlimited_reply};
 use crate::gateway::support::within;
 
 /// A client that sends bad lines and reads none of their error replies used to park its
@@ -24,13 +24,7 @@ async fn a_client_that_sends_bad_lines_and_does_not_read_is_closed() {
         async move { Ok(vec![unlimited_reply("big.reply", payload)?]) }
     });
     let gateway = Gateway::builder().handler(handler).build().unwrap();
-    let (channel, address) = register(
-        &gateway,
-        TcpJsonChannel::builder("tcp")
-            .reply_queue(1)
-            .slow_reader_timeout(Duration::from_millis(10)),
-    )
-    .await;
+    let (channel, address) = register(&gateway, closing_slow_readers()).await;
 
     // One request whose reply the client starts reading, then stops: the writer is busy
     // with it for good, and the reply queue is empty.

@@ -14,7 +14,7 @@ use switchyard_core::{Message, handler_fn};
 use switchyard_engine::gateway::{Gateway, TcpJsonChannel};
 use tokio::sync::{Semaphore, mpsc};
 
-use super::{Client, register};
+use super::{Client, closing_slow_readers, register};
 use crate::gateway::support::within;
 
 /// The gateway's concurrency limit.
@@ -196,10 +196,7 @@ async fn an_evicted_connection_at_its_cap_pushes_no_more_requests() {
     let gateway = Gateway::builder().handler(handler).build().unwrap();
     let (channel, address) = register(
         &gateway,
-        TcpJsonChannel::builder("tcp")
-            .max_in_flight_per_connection(1)
-            .reply_queue(1)
-            .slow_reader_timeout(Duration::from_millis(10)),
+        closing_slow_readers().max_in_flight_per_connection(1),
     )
     .await;
 
