@@ -40,6 +40,11 @@
 //! [`AckSink`] that forwards the outcome to whatever tracks the message upstream. The sink is
 //! called at most once per acker, from whatever thread settles it, and must not block: send
 //! on a channel or update a tracker, and do the network round trip elsewhere.
+//!
+//! A transport that delivers one message to many consumers at once (a fan-out) can instead
+//! give the deliveries one shared allocation: a [`SlotSink`] with one [`AckSlot`] per
+//! delivery, and an acker per slot from [`Acker::for_slot`]. Each slot keeps the contract
+//! above on its own.
 
 use std::{
     fmt,
@@ -48,6 +53,11 @@ use std::{
         atomic::{AtomicU8, Ordering},
     },
 };
+
+mod slots;
+
+use slots::SlotRef;
+pub use slots::{AckSlot, SlotSink};
 
 /// Receives the outcome of one delivered message. Implemented by transports.
 ///
@@ -100,11 +110,15 @@ const NACKED: u8 = 2;
 /// assert!(!acker.nack(), "later calls change nothing");
 /// assert_eq!(acker.state(), AckState::Acked);
 /// ```
-#[derive(Clone)]
 pub struct Acker {
     // One allocation per delivery: the state and the sink live together, behind one
-    // reference count, and the sink's type is erased by the trait object.
+    // reference count, and the sink's type is erased by the trait object. Or, from
+    // `for_slot`, one allocation shared by several deliveries, each its own `slot` of it.
     inner: Arc<dyn Settle>,
+    /// The delivery's slot in a shared allocation and its consumer; `None` for an
+    /// allocation of its own, whose reference count is then the acker's clone count, and
+    /// whose drop settles it.
+    slot: Option<SlotRef>,
 }
 
 /// The shared state of one delivery: its outcome and the sink that hears it.
@@ -113,10 +127,15 @@ struct Inner<S: AckSink> {
     sink: S,
 }
 
-/// What an [`Acker`] needs from its [`Inner`], whatever the sink's type.
+/// What an [`Acker`] needs from its allocation, whatever the sink's type: an [`Inner`] of
+/// one delivery, or a [`SlotSink`] of several. `slot` is the acker's own.
 trait Settle: Send + Sync {
-    fn state(&self) -> &AtomicU8;
-    fn settle(&self, outcome: u8, cause: NackCause) -> bool;
+    fn state(&self, slot: Option<&SlotRef>) -> u8;
+    fn settle(&self, slot: Option<&SlotRef>, outcome: u8, cause: NackCause) -> bool;
+    /// A clone of the acker of `slot` was made.
+    fn retain(&self, slot: &SlotRef);
+    /// A clone of the acker of `slot` was dropped.
+    fn release(&self, slot: &SlotRef);
     fn has_upstream(&self) -> bool;
 }
 
@@ -136,6 +155,7 @@ impl Acker {
                 state: AtomicU8::new(PENDING),
                 sink,
             }),
+            slot: None,
         }
     }
 
@@ -147,24 +167,30 @@ impl Acker {
                 state: AtomicU8::new(PENDING),
                 sink: Noop,
             }),
+            slot: None,
         }
     }
 
     /// Marks the message processed. Returns `true` if this call decided the outcome, `false`
     /// if it had already been acked or nacked.
+    #[inline]
     pub fn ack(&self) -> bool {
-        self.inner.settle(ACKED, NackCause::Explicit)
+        self.inner
+            .settle(self.slot.as_ref(), ACKED, NackCause::Explicit)
     }
 
     /// Marks the message not processed, so the transport redelivers it. Returns `true` if
     /// this call decided the outcome, `false` if it had already been acked or nacked.
+    #[inline]
     pub fn nack(&self) -> bool {
-        self.inner.settle(NACKED, NackCause::Explicit)
+        self.inner
+            .settle(self.slot.as_ref(), NACKED, NackCause::Explicit)
     }
 
     /// How the message has been settled so far.
+    #[inline]
     pub fn state(&self) -> AckState {
-        match self.inner.state().load(Ordering::Acquire) {
+        match self.inner.state(self.slot.as_ref()) {
             PENDING => AckState::Pending,
             ACKED => AckState::Acked,
             _ => AckState::Nacked,
@@ -176,19 +202,50 @@ impl Acker {
         // Compare the data pointers only: the same allocation may be reached through
         // different vtable pointers.
         std::ptr::addr_eq(Arc::as_ptr(&self.inner), Arc::as_ptr(&other.inner))
+            && self.slot.as_ref().map(|slot| slot.index)
+                == other.slot.as_ref().map(|slot| slot.index)
     }
 }
 
+impl Clone for Acker {
+    #[inline]
+    fn clone(&self) -> Self {
+        if let Some(slot) = &self.slot {
+            self.inner.retain(slot);
+        }
+        Self {
+            inner: Arc::clone(&self.inner),
+            slot: self.slot.clone(),
+        }
+    }
+}
+
+impl Drop for Acker {
+    #[inline]
+    fn drop(&mut self) {
+        // A solo acker's allocation settles when its last clone drops it (see `Inner`'s
+        // `Drop`); a slot's clones are counted by the slot.
+        if let Some(slot) = &self.slot {
+            self.inner.release(slot);
+        }
+    }
+}
+
+/// Moves `state` from pending to `outcome`; returns whether this call decided.
+#[inline]
+fn decide(state: &AtomicU8, outcome: u8) -> bool {
+    state
+        .compare_exchange(PENDING, outcome, Ordering::AcqRel, Ordering::Acquire)
+        .is_ok()
+}
+
 impl<S: AckSink> Settle for Inner<S> {
-    fn state(&self) -> &AtomicU8 {
-        &self.state
+    fn state(&self, _slot: Option<&SlotRef>) -> u8 {
+        self.state.load(Ordering::Acquire)
     }
 
-    fn settle(&self, outcome: u8, cause: NackCause) -> bool {
-        let decided = self
-            .state
-            .compare_exchange(PENDING, outcome, Ordering::AcqRel, Ordering::Acquire)
-            .is_ok();
+    fn settle(&self, _slot: Option<&SlotRef>, outcome: u8, cause: NackCause) -> bool {
+        let decided = decide(&self.state, outcome);
         if decided {
             if outcome == ACKED {
                 self.sink.ack();
@@ -199,6 +256,10 @@ impl<S: AckSink> Settle for Inner<S> {
         decided
     }
 
+    fn retain(&self, _slot: &SlotRef) {}
+
+    fn release(&self, _slot: &SlotRef) {}
+
     fn has_upstream(&self) -> bool {
         std::any::TypeId::of::<S>() != std::any::TypeId::of::<Noop>()
     }
@@ -206,8 +267,13 @@ impl<S: AckSink> Settle for Inner<S> {
 
 impl<S: AckSink> Drop for Inner<S> {
     fn drop(&mut self) {
-        // The last clone is gone: an unsettled message must be redelivered, not lost.
-        self.settle(NACKED, NackCause::Dropped);
+        // The last clone is gone: an unsettled message must be redelivered, not lost. No
+        // one else can reach the state now, so no atomic operation is needed to decide.
+        let state = self.state.get_mut();
+        if *state == PENDING {
+            *state = NACKED;
+            self.sink.nack(NackCause::Dropped);
+        }
     }
 }
 

@@ -32,7 +32,7 @@ mod redact;
 mod subscriber;
 mod throttle;
 
-pub use ack::{AckSink, AckState, Acker, NackCause};
+pub use ack::{AckSink, AckSlot, AckState, Acker, NackCause, SlotSink};
 pub use attributes::{Attribute, Attributes};
 pub use bytes::Bytes;
 pub use error::{BoxError, Error, LimitedField, Result, report};

@@ -12,8 +12,9 @@ use std::{
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::{
+    entry::Entry,
     options::{Resolved, SlowConsumerPolicy},
-    queue::{Entry, Queue},
+    queue::Queue,
     redelivery::Redelivery,
     stats::SubscriptionStats,
     target::Target,

@@ -111,12 +111,16 @@
 //!   swap, the equivalent of `recv_many`) and delivers from that batch without locking; a
 //!   publisher wakes the stream only when the stream found its queue empty and parked, and
 //!   an ack wakes it only when it waits for an in-flight slot.
-//! - **Allocations per delivered message: one**, inside `switchyard_core::Acker::new`,
-//!   which keeps the [`AckSink`](switchyard_core::AckSink) and the acker's state in one
-//!   reference-counted block. Nothing else allocates per delivery once queues have grown: there is no table of
-//!   in-flight messages (the sink keeps the payload and attributes for a redelivery, as
-//!   reference counts), and an ack is one atomic add and no lock. A payload built from a
-//!   `Vec` is made shareable once per message by `bytes`, on its first clone.
+//! - **Allocations: one per message and subscriber at most, one per message in a
+//!   fan-out.** A message for one subscription gets its acker at delivery
+//!   (`switchyard_core::Acker::new`, freed soon after by the consumer that made it); a
+//!   message published to several gets one block for all of them, which holds the payload
+//!   and attributes once and one ack slot per subscription (a
+//!   [`SlotSink`](switchyard_core::SlotSink)). Nothing else allocates per message once
+//!   queues have grown: there is no table of in-flight messages (an acker reaches what a
+//!   redelivery is made from, as reference counts), and an ack is a compare-and-swap and
+//!   one atomic add, and takes no lock. A payload built from a `Vec` is made shareable once
+//!   per message by `bytes`, on its first clone.
 //! - **Publish** is synchronous until a queue is full under the `Block` policy; only then
 //!   is a future boxed to wait. It looks the topic up without a lock (exact topics in
 //!   copy-on-write maps sharded 64 ways with `arc-swap`; patterns in a routing
@@ -131,6 +135,7 @@
 
 mod bus;
 mod config;
+mod entry;
 mod error;
 mod member;
 mod options;

@@ -6,14 +6,15 @@
 
 use std::{sync::PoisonError, time::Duration};
 
-use switchyard_core::{Error, Message, Result, deadline::deadline};
+use bytes::Bytes;
+use switchyard_core::{Attributes, Error, Message, Result, deadline::deadline};
 use tokio::time::Instant;
 
 use super::{
     MAX_TOPIC_LEN,
+    entry::{Entries, Entry},
     error::TopicError,
     member::Member,
-    queue::Entry,
     route::{RouteView, Routed},
     shared::{Shared, closed_error},
     target::{Offer, Target},
@@ -25,7 +26,10 @@ pub(super) struct Blocked {
     /// The target that blocked, and the timeout it blocked with.
     at: usize,
     timeout: Duration,
+    /// The blocked target's entry.
     entry: Entry,
+    /// The entries of the targets after it.
+    rest: Entries,
     first_error: Option<Error>,
 }
 
@@ -64,53 +68,59 @@ impl Shared {
         }
         // The publisher's own acker settles nothing here; it is released with the message.
         let (payload, attributes, _acker) = message.into_parts();
-        let entry = Entry {
-            payload,
-            attributes,
-            deliveries: 0,
-        };
         match &self.replay {
             // Recorded and routed under the replay lock, which subscribing takes too, so
             // that a new subscriber gets each message either replayed or live.
             Some(store) => {
                 let routed = {
                     let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-                    store.record(topic, &entry);
+                    store.record(topic, &payload, &attributes);
                     self.registry().route(topic)
                 };
-                self.offer_from(routed.view(), 0, entry, None)
+                self.offer(routed.view(), payload, attributes)
             }
             None => self
                 .registry()
-                .with_route(topic, |view| self.offer_from(view, 0, entry, None)),
+                .with_route(topic, |view| self.offer(view, payload, attributes)),
         }
     }
 
-    /// Offers the message to the targets from `start` on, until one blocks. Each queue
-    /// takes its own copy (two reference counts), the last one the entry itself; no large
-    /// value moves per target.
+    /// Offers a new message to every target of `routed`.
+    #[inline]
+    fn offer(&self, routed: RouteView<'_>, payload: Bytes, attributes: Attributes) -> Step {
+        if routed.is_empty() {
+            self.counters().unrouted();
+            return Step::Done(Ok(()));
+        }
+        let entries = Entries::new(payload, attributes, routed.len());
+        self.offer_from(routed, 0, entries, None)
+    }
+
+    /// Offers the message to the targets from `start` on, until one blocks, each its own
+    /// entry of `entries`; nothing is copied.
     fn offer_from(
         &self,
         routed: RouteView<'_>,
         start: usize,
-        entry: Entry,
+        mut entries: Entries,
         mut first_error: Option<Error>,
     ) -> Step {
         let last = routed.len().saturating_sub(1);
-        let mut slot = Some(entry);
         // Whether a live subscription got it (or, past the first target, may have).
         let mut routed_any = start > 0;
         for at in start..routed.len() {
             let Some(target) = routed.get(at) else { break };
-            let offer = target.offer(&mut slot, at < last);
+            let mut entry = entries.take(at, at == last);
+            let offer = target.offer(&mut entry);
             routed_any |= !matches!(offer, Offer::Gone);
             let result = match offer {
                 Offer::Blocked { timeout } => {
-                    let Some(entry) = slot else { break };
+                    let Some(entry) = entry else { break };
                     return Step::Blocked(Box::new(Blocked {
                         routed: routed.to_owned(),
                         at,
                         entry,
+                        rest: entries,
                         timeout,
                         first_error,
                     }));
@@ -135,15 +145,16 @@ impl Shared {
                 routed,
                 at,
                 entry,
+                rest,
                 timeout,
                 mut first_error,
             } = *blocked;
             if let Some(target) = routed.view().get(at)
-                && let Err(error) = self.wait_for_room(target, &entry, timeout).await
+                && let Err(error) = self.wait_for_room(target, entry, timeout).await
             {
                 first_error.get_or_insert(error);
             }
-            match self.offer_from(routed.view(), at + 1, entry, first_error) {
+            match self.offer_from(routed.view(), at + 1, rest, first_error) {
                 Step::Done(result) => return result,
                 Step::Blocked(next) => blocked = next,
             }
@@ -168,15 +179,15 @@ impl Shared {
     }
 
     /// Waits until a member of `target` has room, up to `timeout`, and offers again.
-    async fn wait_for_room(&self, target: &Target, entry: &Entry, timeout: Duration) -> Result<()> {
+    async fn wait_for_room(&self, target: &Target, entry: Entry, timeout: Duration) -> Result<()> {
         let deadline = deadline(Instant::now(), timeout);
-        let mut slot = Some(entry.clone());
+        let mut slot = Some(entry);
         loop {
             // Registered before offering again, so that room made in between is not missed.
             let room = target.space().notified();
             tokio::pin!(room);
             room.as_mut().enable();
-            match target.offer(&mut slot, false) {
+            match target.offer(&mut slot) {
                 Offer::Blocked { .. } => {}
                 offer => return self.settled(offer),
             }

@@ -15,17 +15,7 @@ use std::{
     task::Waker,
 };
 
-use bytes::Bytes;
-use switchyard_core::Attributes;
-
-/// A message as the bus holds it: the published payload and attributes, shared by every
-/// subscription it goes to, and how often it was delivered already.
-#[derive(Debug, Clone)]
-pub(super) struct Entry {
-    pub(super) payload: Bytes,
-    pub(super) attributes: Attributes,
-    pub(super) deliveries: u32,
-}
+use super::entry::Entry;
 
 /// Why the consumer is parked, which decides who wakes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,10 +104,9 @@ impl Queue {
         self.lanes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends `entry` to the main lane if it has room: a copy of it (two reference
-    /// counts) if `share`, else the entry itself, taken out of the slot.
+    /// Appends `entry` to the main lane if it has room, taking it out of the option.
     #[inline]
-    pub(super) fn try_push(&self, entry: &mut Option<Entry>, share: bool) -> Push {
+    pub(super) fn try_push(&self, entry: &mut Option<Entry>) -> Push {
         let mut lanes = self.lock();
         if lanes.closed {
             return Push::Closed;
@@ -125,8 +114,7 @@ impl Queue {
         if lanes.main.len() >= self.capacity {
             return Push::Full;
         }
-        let taken = if share { entry.clone() } else { entry.take() };
-        let Some(taken) = taken else {
+        let Some(taken) = entry.take() else {
             // Nothing to push: an earlier push took the entry. Not reached by the callers.
             return Push::Accepted;
         };
@@ -139,15 +127,17 @@ impl Queue {
         Push::Accepted
     }
 
-    /// Appends a copy of `entry` to the main lane, dropping the oldest entry if it is full.
-    /// Returns whether one was dropped, or `None` if the queue is closed.
-    pub(super) fn push_drop_oldest(&self, entry: &Entry) -> Option<bool> {
+    /// Appends `entry` to the main lane, taking it out of the option, and drops the oldest
+    /// entry if the lane is full. Returns whether one was dropped, or `None` if the queue is
+    /// closed or there was no entry.
+    pub(super) fn push_drop_oldest(&self, entry: &mut Option<Entry>) -> Option<bool> {
         let mut lanes = self.lock();
         if lanes.closed {
             return None;
         }
+        let taken = entry.take()?;
         let dropped = lanes.main.len() >= self.capacity && lanes.main.pop_front().is_some();
-        lanes.main.push_back(entry.clone());
+        lanes.main.push_back(taken);
         let waker = lanes.take_waker(&[Parked::Empty]);
         drop(lanes);
         if let Some(waker) = waker {

@@ -13,7 +13,7 @@ use tokio::{
 };
 use tokio_util::time::DelayQueue;
 
-use super::{member::Member, queue::Entry, shared::Shared};
+use super::{entry::Entry, member::Member, shared::Shared};
 
 /// A nacked delivery on its way back: the subscription that nacked it, which holds its
 /// in-flight slot until it is placed again, and the message.
@@ -65,7 +65,7 @@ pub(super) async fn run(shared: Arc<Shared>, mut requests: UnboundedReceiver<Red
                     timers = DelayQueue::new();
                     timers_moved = Instant::now();
                 }
-                let delay = shared.config().backoff(redelivery.entry.deliveries);
+                let delay = shared.config().backoff(redelivery.entry.deliveries());
                 timers.insert(redelivery, delay);
             }
             () = shared.compaction_requested(), if !compact_armed => {

@@ -11,9 +11,9 @@ use switchyard_core::{Error, Result};
 use switchyard_routing::pattern::{Pattern, PatternKind};
 
 use super::{
+    entry::Entry,
     member::Member,
     patterns::PatternTable,
-    queue::Entry,
     replay::ReplayStore,
     route::{RouteView, Routed},
     target::Target,

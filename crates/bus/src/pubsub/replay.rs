@@ -3,16 +3,21 @@
 
 use std::collections::{HashMap, VecDeque};
 
+use bytes::Bytes;
+use switchyard_core::Attributes;
 use switchyard_routing::pattern::{Pattern, PatternKind};
 
-use super::queue::Entry;
+use super::entry::Entry;
 
 type Hasher = foldhash::fast::RandomState;
 
-/// A topic's most recent messages, oldest first, each with its publish sequence number.
+/// A message kept for replay: its publish sequence number, payload and attributes.
+type Kept = (u64, Bytes, Attributes);
+
+/// A topic's most recent messages, oldest first.
 #[derive(Debug, Default)]
 struct Ring {
-    entries: VecDeque<(u64, Entry)>,
+    entries: VecDeque<Kept>,
     /// The sequence number of the ring's last publish, to find the least recent ring.
     last: u64,
 }
@@ -41,7 +46,7 @@ impl ReplayStore {
     /// Records a message published on `topic`, dropping the ring's oldest if it is full.
     /// A topic without a ring gets one; if there are `max_topics` rings already, the ring
     /// of the topic published least recently is dropped for it.
-    pub(super) fn record(&mut self, topic: &str, entry: &Entry) {
+    pub(super) fn record(&mut self, topic: &str, payload: &Bytes, attributes: &Attributes) {
         self.sequence += 1;
         let sequence = self.sequence;
         if !self.rings.contains_key(topic) {
@@ -54,7 +59,8 @@ impl ReplayStore {
             if ring.entries.len() >= self.capacity {
                 ring.entries.pop_front();
             }
-            ring.entries.push_back((sequence, entry.clone()));
+            ring.entries
+                .push_back((sequence, payload.clone(), attributes.clone()));
             ring.last = sequence;
         }
     }
@@ -77,7 +83,7 @@ impl ReplayStore {
         if count == 0 {
             return VecDeque::new();
         }
-        let mut found: Vec<&(u64, Entry)> = if pattern.kind() == PatternKind::Exact {
+        let mut found: Vec<&Kept> = if pattern.kind() == PatternKind::Exact {
             self.rings
                 .get(pattern.as_str())
                 .map(|ring| ring.entries.iter().collect())
@@ -89,16 +95,13 @@ impl ReplayStore {
                 .filter(|(topic, _)| pattern.matches(topic))
                 .flat_map(|(_, ring)| ring.entries.iter())
                 .collect();
-            found.sort_unstable_by_key(|(sequence, _)| *sequence);
+            found.sort_unstable_by_key(|(sequence, ..)| *sequence);
             found
         };
         let skip = found.len().saturating_sub(count);
         found
             .drain(skip..)
-            .map(|(_, entry)| Entry {
-                deliveries: 0,
-                ..entry.clone()
-            })
+            .map(|(_, payload, attributes)| Entry::single(payload.clone(), attributes.clone(), 0))
             .collect()
     }
 

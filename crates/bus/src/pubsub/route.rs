@@ -50,7 +50,7 @@ pub(super) struct RouteView<'a> {
 }
 
 impl RouteView<'_> {
-    #[cfg(test)]
+    /// Whether there is no target.
     pub(super) fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -19,10 +19,10 @@ use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 use super::{
     config::PubSubConfig,
+    entry::Entry,
     error::TopicError,
     member::Member,
     options::SubscribeOptions,
-    queue::Entry,
     redelivery::{self, Redelivery},
     registry::{Registry, Subject},
     replay::ReplayStore,

@@ -1,12 +1,12 @@
-//! [`DeliverySink`]: the [`AckSink`] behind every delivered message's acker, which settles
-//! the delivery with its subscription.
+//! [`DeliverySink`]: the [`AckSink`] behind the acker of a message delivered to one
+//! subscription, which settles the delivery with it.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use switchyard_core::{AckSink, Attributes, NackCause};
 
-use super::{member::Member, queue::Entry};
+use super::{entry::Entry, member::Member};
 
 /// One delivery: the subscription it belongs to and what is needed to deliver it again.
 ///
@@ -28,10 +28,10 @@ impl AckSink for DeliverySink {
 
     fn nack(&self, _cause: NackCause) {
         // An explicit nack and a dropped message are redelivered alike.
-        self.member.on_nack(Entry {
-            payload: self.payload.clone(),
-            attributes: self.attributes.clone(),
-            deliveries: self.deliveries,
-        });
+        self.member.on_nack(Entry::single(
+            self.payload.clone(),
+            self.attributes.clone(),
+            self.deliveries,
+        ));
     }
 }

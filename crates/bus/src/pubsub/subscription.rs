@@ -9,14 +9,10 @@ use std::{
 };
 
 use futures::Stream;
-use switchyard_core::{Acker, Message, MessageStream, Result};
+use switchyard_core::{Message, MessageStream, Result};
 
 use super::{
-    member::Member,
-    queue::{Entry, Refill},
-    shared::Shared,
-    sink::DeliverySink,
-    stats::SubscriptionStats,
+    entry::Entry, member::Member, queue::Refill, shared::Shared, stats::SubscriptionStats,
     target::Target,
 };
 
@@ -106,17 +102,11 @@ impl Subscription {
         self.member.stats(local)
     }
 
-    /// Wraps `entry` in a message whose acker settles this delivery. One allocation, inside
-    /// `Acker::new`, which keeps the sink and the acker's state together.
+    /// Makes the delivery of `entry`: a message whose acker settles it with this
+    /// subscription. It allocates nothing: the acker is a slot of the publish's block.
     fn deliver(&self, entry: Entry) -> Message {
         self.member.on_delivered();
-        let sink = DeliverySink {
-            member: Arc::clone(&self.member),
-            payload: entry.payload.clone(),
-            attributes: entry.attributes.clone(),
-            deliveries: entry.deliveries.saturating_add(1),
-        };
-        Message::from_parts(entry.payload, entry.attributes, Acker::new(sink))
+        entry.deliver(&self.member)
     }
 
     /// The next new (not redelivered) entry: replays first.

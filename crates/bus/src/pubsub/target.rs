@@ -12,11 +12,7 @@ use std::{
 use arc_swap::ArcSwap;
 use tokio::sync::Notify;
 
-use super::{
-    member::Member,
-    options::SlowConsumerPolicy,
-    queue::{Entry, Push},
-};
+use super::{entry::Entry, member::Member, options::SlowConsumerPolicy, queue::Push};
 
 /// A subscription outside any group (one member), or a consumer group (its members).
 ///
@@ -161,15 +157,14 @@ impl Target {
     }
 
     /// Queues `entry` on one member: the next in round-robin order that has room. When all
-    /// are full, the policy of the member whose turn it was decides.
+    /// are full, the policy of the member whose turn it was decides. The member that
+    /// queues it takes it out of the option; it is left there when the offer blocks.
     #[inline]
-    /// The member that queues it takes a copy of `entry` if `share`, else the entry itself
-    /// (for the last target of a publish: two reference counts less).
-    pub(super) fn offer(&self, entry: &mut Option<Entry>, share: bool) -> Offer {
-        self.with_members(|members| self.offer_to(members, entry, share))
+    pub(super) fn offer(&self, entry: &mut Option<Entry>) -> Offer {
+        self.with_members(|members| self.offer_to(members, entry))
     }
 
-    fn offer_to(&self, members: &[Arc<Member>], entry: &mut Option<Entry>, share: bool) -> Offer {
+    fn offer_to(&self, members: &[Arc<Member>], entry: &mut Option<Entry>) -> Offer {
         let count = members.len();
         if count == 0 {
             return Offer::Gone;
@@ -178,7 +173,7 @@ impl Target {
         let mut first_full = None;
         for step in 0..count {
             let member = &members[wrap(start + step, count)];
-            match member.queue.try_push(entry, share) {
+            match member.queue.try_push(entry) {
                 Push::Accepted => return Offer::Accepted,
                 Push::Full => {
                     first_full.get_or_insert(member);
@@ -191,10 +186,7 @@ impl Target {
         };
         match member.policy {
             SlowConsumerPolicy::Block { timeout } => Offer::Blocked { timeout },
-            SlowConsumerPolicy::DropOldest => match entry
-                .as_ref()
-                .and_then(|entry| member.queue.push_drop_oldest(entry))
-            {
+            SlowConsumerPolicy::DropOldest => match member.queue.push_drop_oldest(entry) {
                 Some(true) => Offer::DroppedOldest(Arc::clone(member)),
                 Some(false) => Offer::Accepted,
                 None => Offer::Gone,

@@ -1,6 +1,7 @@
 //! Integration tests of the in-memory pub/sub, by area, with the helpers they share.
 
 mod basics;
+mod fan_out;
 mod groups;
 mod lifecycle;
 mod ordering;

@@ -81,30 +81,35 @@ fn separate_deliveries_are_separate() {
     assert!(!Acker::noop().same_delivery(&Acker::noop()));
 }
 
+/// Four threads settle clones of `acker` at once, two acking and two nacking; returns how
+/// many of them decided.
+pub(super) fn race_to_settle(acker: &Acker) -> usize {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|i| {
+                let acker = acker.clone();
+                scope.spawn(move || {
+                    if i % 2 == 0 {
+                        acker.ack()
+                    } else {
+                        acker.nack()
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| usize::from(h.join().unwrap()))
+            .sum()
+    })
+}
+
 #[test]
 fn concurrent_settlement_has_exactly_one_winner() {
     for _ in 0..200 {
         let recorder = Recorder::default();
         let acker = Acker::new(recorder.clone());
-        let winners: usize = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..4)
-                .map(|i| {
-                    let acker = acker.clone();
-                    scope.spawn(move || {
-                        if i % 2 == 0 {
-                            acker.ack()
-                        } else {
-                            acker.nack()
-                        }
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| usize::from(h.join().unwrap()))
-                .sum()
-        });
-        assert_eq!(winners, 1);
+        assert_eq!(race_to_settle(&acker), 1);
         drop(acker);
         assert_eq!(recorder.calls().len(), 1);
     }

@@ -9,6 +9,9 @@ use std::{
     task::{Wake, Waker},
 };
 
+use bytes::Bytes;
+use switchyard_core::Attributes;
+
 use super::*;
 
 /// A waker that counts its wake-ups.
@@ -27,32 +30,25 @@ fn counting() -> (Arc<CountingWaker>, Waker) {
 }
 
 fn entry(n: u8) -> Entry {
-    Entry {
-        payload: Bytes::from(vec![n]),
-        attributes: Attributes::new(),
-        deliveries: 0,
-    }
+    Entry::single(Bytes::from(vec![n]), Attributes::new(), 0)
 }
 
 fn payloads(entries: &VecDeque<Entry>) -> Vec<u8> {
-    entries.iter().map(|entry| entry.payload[0]).collect()
+    entries.iter().map(|entry| entry.payload()[0]).collect()
 }
 
 #[test]
 fn the_main_lane_is_bounded() {
     let queue = Queue::new(2);
     assert!(matches!(
-        queue.try_push(&mut Some(entry(1)), false),
+        queue.try_push(&mut Some(entry(1))),
         Push::Accepted
     ));
     assert!(matches!(
-        queue.try_push(&mut Some(entry(2)), false),
+        queue.try_push(&mut Some(entry(2))),
         Push::Accepted
     ));
-    assert!(matches!(
-        queue.try_push(&mut Some(entry(3)), false),
-        Push::Full
-    ));
+    assert!(matches!(queue.try_push(&mut Some(entry(3))), Push::Full));
     assert_eq!(queue.depth(), 2);
 }
 
@@ -60,9 +56,15 @@ fn the_main_lane_is_bounded() {
 fn drop_oldest_keeps_the_newest() {
     let queue = Queue::new(2);
     for n in 1..=2 {
-        assert!(matches!(queue.push_drop_oldest(&entry(n)), Some(false)));
+        assert!(matches!(
+            queue.push_drop_oldest(&mut Some(entry(n))),
+            Some(false)
+        ));
     }
-    assert!(matches!(queue.push_drop_oldest(&entry(3)), Some(true)));
+    assert!(matches!(
+        queue.push_drop_oldest(&mut Some(entry(3))),
+        Some(true)
+    ));
     let (main, _) = queue.close();
     assert_eq!(payloads(&main), [2, 3]);
 }
@@ -75,7 +77,7 @@ fn the_consumer_is_woken_once_per_empty_to_non_empty_transition() {
     assert_eq!(queue.refill(&mut batch, &mut retry, &waker), Refill::Parked);
     for n in 0..100 {
         assert!(matches!(
-            queue.try_push(&mut Some(entry(n)), false),
+            queue.try_push(&mut Some(entry(n))),
             Push::Accepted
         ));
     }
@@ -89,7 +91,7 @@ fn the_consumer_is_woken_once_per_empty_to_non_empty_transition() {
     // Pushes while the consumer is busy with its batch wake nobody.
     for n in 0..10 {
         assert!(matches!(
-            queue.try_push(&mut Some(entry(n)), false),
+            queue.try_push(&mut Some(entry(n))),
             Push::Accepted
         ));
     }
@@ -102,14 +104,14 @@ fn taking_a_full_lane_reports_room_for_blocked_publishers() {
     let (_, waker) = counting();
     for n in 0..2 {
         assert!(matches!(
-            queue.try_push(&mut Some(entry(n)), false),
+            queue.try_push(&mut Some(entry(n))),
             Push::Accepted
         ));
     }
     let (mut batch, mut retry) = (VecDeque::new(), VecDeque::new());
     assert_eq!(queue.refill(&mut batch, &mut retry, &waker), Refill::Freed);
     assert!(matches!(
-        queue.try_push(&mut Some(entry(2)), false),
+        queue.try_push(&mut Some(entry(2))),
         Push::Accepted
     ));
     // The batch is not empty: the lane stays where it is.
@@ -123,7 +125,7 @@ fn a_consumer_parked_for_a_slot_ignores_new_messages_but_not_retries() {
     let (count, waker) = counting();
     assert_eq!(queue.park_for_slot(&waker, || false), Refill::Parked);
     assert!(matches!(
-        queue.try_push(&mut Some(entry(1)), false),
+        queue.try_push(&mut Some(entry(1))),
         Push::Accepted
     ));
     assert_eq!(count.0.load(Ordering::SeqCst), 0);
@@ -156,7 +158,7 @@ fn a_slot_freed_while_parking_is_not_missed() {
 fn the_retry_lane_ignores_the_bound_and_close_returns_both_lanes() {
     let queue = Queue::new(1);
     assert!(matches!(
-        queue.try_push(&mut Some(entry(1)), false),
+        queue.try_push(&mut Some(entry(1))),
         Push::Accepted
     ));
     for n in 2..=4 {
@@ -172,16 +174,13 @@ fn the_retry_lane_ignores_the_bound_and_close_returns_both_lanes() {
     queue.push_retry(entry(5)).unwrap();
     assert_eq!(count.0.load(Ordering::SeqCst), 1);
     assert!(matches!(
-        queue.try_push(&mut Some(entry(6)), false),
+        queue.try_push(&mut Some(entry(6))),
         Push::Accepted
     ));
     let (main, lane) = queue.close();
     assert_eq!((payloads(&main), payloads(&lane)), (vec![6], vec![5]));
-    assert!(matches!(
-        queue.try_push(&mut Some(entry(7)), false),
-        Push::Closed
-    ));
+    assert!(matches!(queue.try_push(&mut Some(entry(7))), Push::Closed));
     assert!(queue.push_retry(entry(8)).is_err());
-    assert!(queue.push_drop_oldest(&entry(9)).is_none());
+    assert!(queue.push_drop_oldest(&mut Some(entry(9))).is_none());
     assert_eq!(queue.refill(&mut batch, &mut retry, &waker), Refill::Closed);
 }
