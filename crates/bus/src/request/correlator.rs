@@ -2,19 +2,20 @@
 
 use std::{
     collections::{HashMap, HashSet, VecDeque},
+    mem,
     sync::{
         Arc, Mutex, MutexGuard, PoisonError,
         atomic::{AtomicU64, Ordering::Relaxed},
     },
-    time::Duration,
+    task::{Poll, Waker},
 };
 
+use slab::Slab;
 use switchyard_core::{Attribute, Message, attributes::names};
-use tokio::sync::oneshot;
 use tracing::debug;
 use uuid::Uuid;
 
-use super::RequestError;
+use super::{PendingReply, RequestError};
 
 /// How many recently expired correlation ids are remembered, to tell a late response from
 /// one with an unknown id. Bounded, so that a flood of timeouts cannot grow memory.
@@ -24,7 +25,7 @@ pub const EXPIRED_MEMORY: usize = 4096;
 type Hasher = foldhash::fast::RandomState;
 
 /// A correlation id as the maps hold it: the 128 bits of its UUID.
-type Key = u128;
+pub(super) type Key = u128;
 
 /// Matches responses to the requests that wait for them.
 ///
@@ -51,12 +52,30 @@ struct Shared {
     unknown: AtomicU64,
 }
 
+/// Everything behind the correlator's one lock, so that a response, a timeout, a drop and
+/// `close` each see and change a request's state in one step, with no window between them.
 #[derive(Default)]
 struct State {
     closed: bool,
-    pending: HashMap<Key, oneshot::Sender<Message>, Hasher>,
+    /// The requests that wait for a response, by correlation id: their slot.
+    waiting: HashMap<Key, usize, Hasher>,
+    /// One slot per [`PendingReply`] that is not done: it holds the waiter's waker, then
+    /// the response, until the waiter takes it. A slot, not a channel per request, so that
+    /// a request allocates nothing here: the slab reuses the room of finished requests.
+    slots: Slab<Slot>,
     expired: VecDeque<Key>,
     expired_set: HashSet<Key, Hasher>,
+}
+
+/// Where a request stands, as its waiter finds it.
+#[derive(Debug)]
+pub(super) enum Slot {
+    /// No response yet; the waker of the wait, once it was polled.
+    Waiting(Option<Waker>),
+    /// The response, not yet taken by the waiter.
+    Answered(Message),
+    /// The correlator closed before a response came.
+    Closed,
 }
 
 impl State {
@@ -88,7 +107,8 @@ pub struct CorrelatorStats {
 }
 
 impl Correlator {
-    /// A correlator that holds at most `max_pending` waiting requests.
+    /// A correlator that holds at most `max_pending` requests: those that wait, and those
+    /// whose response has come but was not yet taken by their [`PendingReply`].
     pub fn new(max_pending: usize) -> Self {
         Self {
             shared: Arc::new(Shared {
@@ -124,25 +144,20 @@ impl Correlator {
         // Made once as the attribute that the request carries: the bus sets it as it is.
         let correlation_id =
             Attribute::from_uuid(names::CORRELATIONID, id).map_err(RequestError::Delivery)?;
-        let (sender, receiver) = oneshot::channel();
         let mut state = self.state();
         if state.closed {
             return Err(RequestError::Closed);
         }
-        if state.pending.len() >= self.shared.max_pending {
+        // The slots, not only the waiting requests: an answer not yet taken holds one too.
+        if state.slots.len() >= self.shared.max_pending {
             return Err(RequestError::TooManyPending {
                 limit: self.shared.max_pending,
             });
         }
-        state.pending.insert(key, sender);
+        let slot = state.slots.insert(Slot::Waiting(None));
+        state.waiting.insert(key, slot);
         drop(state);
-        Ok(PendingReply {
-            key,
-            correlation_id,
-            receiver,
-            owner: self.clone(),
-            settled: false,
-        })
+        Ok(PendingReply::new(key, slot, correlation_id, self.clone()))
     }
 
     /// Hands `response` to the request with its `correlationid`.
@@ -161,22 +176,23 @@ impl Correlator {
             return Ok(());
         };
         let mut state = self.state();
-        let Some(sender) = state.pending.remove(&key) else {
+        let waiting = state.waiting.remove(&key);
+        let Some(slot) = waiting.and_then(|slot| state.slots.get_mut(slot)) else {
             let late = state.expired_set.contains(&key);
             drop(state);
             self.count_unmatched(id, late);
             return Ok(());
         };
+        // Only waiting requests are in the map, so the slot holds a waker or nothing.
+        let waker = match mem::replace(slot, Slot::Answered(response)) {
+            Slot::Waiting(waker) => waker,
+            Slot::Answered(_) | Slot::Closed => None,
+        };
         drop(state);
-        match sender.send(response) {
-            Ok(()) => {
-                self.shared.resolved.fetch_add(1, Relaxed);
-            }
-            // The waiter gave up between our lookup and the send: the response is late.
-            Err(response) => {
-                let id = response.attributes().correlation_id().unwrap_or_default();
-                self.count_unmatched(id, true);
-            }
+        self.shared.resolved.fetch_add(1, Relaxed);
+        // Woken outside the lock: a waker may run code that takes it.
+        if let Some(waker) = waker {
+            waker.wake();
         }
         Ok(())
     }
@@ -197,19 +213,43 @@ impl Correlator {
         }
     }
 
-    /// Removes a request that is no longer waited for; `timed_out` counts it. Returns
-    /// whether it was still waiting: `false` if a response, or `close`, took it first.
-    fn forget(&self, id: Key, timed_out: bool) -> bool {
+    /// Polls the slot `slot` of a request that is not done, under the lock so that a
+    /// response cannot slip in between the look and the waker's registration: `Pending`
+    /// with `waker` kept to be woken if the request still waits, else what the slot holds,
+    /// taken out with the slot. `None` if the slot is gone, which it never is for a request
+    /// that is not done.
+    pub(super) fn poll_slot(&self, slot: usize, waker: &Waker) -> Option<Poll<Slot>> {
         let mut state = self.state();
-        if state.pending.remove(&id).is_none() {
-            return false;
+        match state.slots.get_mut(slot)? {
+            Slot::Waiting(Some(kept)) if kept.will_wake(waker) => Some(Poll::Pending),
+            Slot::Waiting(kept) => {
+                *kept = Some(waker.clone());
+                Some(Poll::Pending)
+            }
+            Slot::Answered(_) | Slot::Closed => state.slots.try_remove(slot).map(Poll::Ready),
         }
-        state.remember_expired(id);
-        drop(state);
-        if timed_out {
-            self.shared.timed_out.fetch_add(1, Relaxed);
+    }
+
+    /// Whether the slot `slot` holds a response.
+    pub(super) fn is_answered(&self, slot: usize) -> bool {
+        matches!(self.state().slots.get(slot), Some(Slot::Answered(_)))
+    }
+
+    /// Ends a request: removes its slot and, if it still waited, its entry, which is then
+    /// remembered as expired so that its response counts as late; a timeout (`timed_out`)
+    /// is counted. Returns what the slot held: a response, if one came first.
+    pub(super) fn finish(&self, key: Key, slot: usize, timed_out: bool) -> Option<Slot> {
+        let mut state = self.state();
+        let slot = state.slots.try_remove(slot);
+        if let Some(Slot::Waiting(_)) = slot {
+            state.waiting.remove(&key);
+            state.remember_expired(key);
+            drop(state);
+            if timed_out {
+                self.shared.timed_out.fetch_add(1, Relaxed);
+            }
         }
-        true
+        slot
     }
 
     /// Fails every waiting request with [`RequestError::Closed`] and refuses new ones.
@@ -217,130 +257,32 @@ impl Correlator {
     pub fn close(&self) {
         let mut state = self.state();
         state.closed = true;
-        // Dropping the senders wakes every waiter with `Closed`.
-        state.pending.clear();
+        let State { waiting, slots, .. } = &mut *state;
+        let wakers: Vec<Waker> = waiting
+            .drain()
+            .filter_map(|(_, slot)| match slots.get_mut(slot) {
+                Some(slot) => match mem::replace(slot, Slot::Closed) {
+                    Slot::Waiting(waker) => waker,
+                    Slot::Answered(_) | Slot::Closed => None,
+                },
+                None => None,
+            })
+            .collect();
+        drop(state);
+        // Woken outside the lock, as in `resolve`.
+        for waker in wakers {
+            waker.wake();
+        }
     }
 
     /// The counters, and how many requests wait now.
     pub fn stats(&self) -> CorrelatorStats {
         CorrelatorStats {
-            pending: self.state().pending.len(),
+            pending: self.state().waiting.len(),
             resolved: self.shared.resolved.load(Relaxed),
             timed_out: self.shared.timed_out.load(Relaxed),
             late: self.shared.late.load(Relaxed),
             unknown: self.shared.unknown.load(Relaxed),
-        }
-    }
-}
-
-/// A request's place in the [`Correlator`]: wait on it for the response. Dropping it
-/// abandons the request and removes its entry.
-#[must_use = "a pending reply removes itself when dropped"]
-pub struct PendingReply {
-    key: Key,
-    /// The `correlationid` attribute that the request carries.
-    correlation_id: Attribute,
-    receiver: oneshot::Receiver<Message>,
-    owner: Correlator,
-    /// Whether the entry is known to be gone from the map (answered, expired, or failed by
-    /// `close`), so that dropping this need not look for it.
-    settled: bool,
-}
-
-impl PendingReply {
-    /// [`wait`](Self::wait) until `deadline`; a timeout reports `timeout`, the request's
-    /// whole timeout, which `deadline` ends.
-    pub(crate) async fn wait_until(
-        mut self,
-        deadline: tokio::time::Instant,
-        timeout: Duration,
-    ) -> Result<Message, RequestError> {
-        let waited = tokio::time::timeout_at(deadline, &mut self.receiver).await;
-        match self.settle(waited.into(), timeout) {
-            Some(settled) => settled,
-            None => self.raced_response(timeout).await,
-        }
-    }
-
-    /// What a wait that ended with `waited` returns, the entry removed on a timeout; `None`
-    /// if the response raced the deadline.
-    ///
-    /// A response can take the entry out of the map just as the deadline passes: it is then
-    /// in the channel, or about to be (`resolve` sends right after it lets go of the map),
-    /// and counted as resolved. [`raced_response`](Self::raced_response) returns it rather
-    /// than lose it behind a `Timeout`.
-    ///
-    /// Not itself async, so that the response it holds is not kept in the waiting future
-    /// beside the timer: a request's future is that much smaller.
-    fn settle(
-        &mut self,
-        waited: Waited,
-        timeout: Duration,
-    ) -> Option<Result<Message, RequestError>> {
-        // The response was taken out of the map, the sender dropped by `close`, or the
-        // entry is removed right here: either way it is gone.
-        self.settled = true;
-        match waited {
-            Waited::Response(response) => Some(Ok(response)),
-            Waited::Closed => Some(Err(RequestError::Closed)),
-            Waited::TimedOut if self.owner.forget(self.key, true) => {
-                Some(Err(RequestError::Timeout { after: timeout }))
-            }
-            Waited::TimedOut => None,
-        }
-    }
-
-    /// The response that raced the deadline: see [`settle`](Self::settle).
-    async fn raced_response(&mut self, timeout: Duration) -> Result<Message, RequestError> {
-        (&mut self.receiver)
-            .await
-            .map_err(|_closed| RequestError::Timeout { after: timeout })
-    }
-
-    /// Whether the response has arrived, without waiting for it.
-    pub(crate) fn is_answered(&self) -> bool {
-        !self.receiver.is_empty()
-    }
-
-    /// The correlation id to put on the request.
-    pub fn correlation_id(&self) -> &str {
-        self.correlation_id.value()
-    }
-
-    /// The correlation id as the attribute to put on the request: shared, not copied.
-    pub(crate) fn correlation_attribute(&self) -> Attribute {
-        self.correlation_id.clone()
-    }
-
-    /// Waits up to `timeout` for the response.
-    pub async fn wait(mut self, timeout: Duration) -> Result<Message, RequestError> {
-        let waited = tokio::time::timeout(timeout, &mut self.receiver).await;
-        match self.settle(waited.into(), timeout) {
-            Some(settled) => settled,
-            None => self.raced_response(timeout).await,
-        }
-    }
-}
-
-/// How a wait for a response ended.
-#[derive(Debug)]
-enum Waited {
-    Response(Message),
-    /// The sender was dropped: the correlator closed.
-    Closed,
-    TimedOut,
-}
-
-impl From<Result<Result<Message, oneshot::error::RecvError>, tokio::time::error::Elapsed>>
-    for Waited
-{
-    fn from(
-        outcome: Result<Result<Message, oneshot::error::RecvError>, tokio::time::error::Elapsed>,
-    ) -> Self {
-        match outcome {
-            Ok(Ok(response)) => Waited::Response(response),
-            Ok(Err(_)) => Waited::Closed,
-            Err(_) => Waited::TimedOut,
         }
     }
 }
@@ -351,6 +293,11 @@ impl Correlator {
     pub(super) fn expired_memory_for_test(&self) -> (usize, usize) {
         let state = self.state();
         (state.expired.len(), state.expired_set.len())
+    }
+
+    /// How many slots are taken: requests not yet done.
+    pub(super) fn slots_for_test(&self) -> usize {
+        self.state().slots.len()
     }
 }
 
@@ -368,34 +315,4 @@ pub(super) fn parse_id(id: &str) -> Option<Key> {
         return None;
     }
     Uuid::try_parse(id).ok().map(|uuid| uuid.as_u128())
-}
-
-#[cfg(test)]
-impl PendingReply {
-    /// Ends the wait as if its deadline passed at this moment, whatever arrived: what a
-    /// timeout that races a response sees.
-    pub(super) async fn time_out_now_for_test(
-        mut self,
-        timeout: Duration,
-    ) -> Result<Message, RequestError> {
-        match self.settle(Waited::TimedOut, timeout) {
-            Some(settled) => settled,
-            None => self.raced_response(timeout).await,
-        }
-    }
-
-    /// Takes the receiver out, for tests that check what was delivered without waiting.
-    pub(super) fn receiver_for_test(mut self) -> oneshot::Receiver<Message> {
-        let (_, empty) = oneshot::channel();
-        std::mem::replace(&mut self.receiver, empty)
-    }
-}
-
-impl Drop for PendingReply {
-    fn drop(&mut self) {
-        // After a response or a timeout the entry is already gone: nothing to look up.
-        if !self.settled {
-            self.owner.forget(self.key, false);
-        }
-    }
 }

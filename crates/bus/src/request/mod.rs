@@ -23,10 +23,12 @@
 
 mod correlator;
 mod error;
+mod pending;
 
 pub use self::{
-    correlator::{Correlator, CorrelatorStats, EXPIRED_MEMORY, PendingReply},
+    correlator::{Correlator, CorrelatorStats, EXPIRED_MEMORY},
     error::RequestError,
+    pending::PendingReply,
 };
 
 #[cfg(test)]

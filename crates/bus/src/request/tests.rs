@@ -1,7 +1,7 @@
 //! Tests of the correlator: responses, timeouts, cancellation, late and unknown responses,
 //! bounds, and no leaks after many timeouts.
 
-use std::time::Duration;
+use std::{task::Poll, time::Duration};
 
 use proptest::prelude::*;
 use switchyard_core::Message;
@@ -202,8 +202,7 @@ proptest! {
         }
         // Every answered request really holds its answer.
         for pending in answered {
-            let mut receiver = pending.receiver_for_test();
-            prop_assert!(receiver.try_recv().is_ok());
+            prop_assert!(pending.is_answered());
         }
     }
 }
@@ -267,7 +266,6 @@ async fn a_response_that_beats_the_deadline_by_a_hair_is_returned_not_lost() {
         .unwrap();
     let answer = pending
         .time_out_now_for_test(Duration::from_secs(1))
-        .await
         .expect("the response, not a timeout");
     assert_eq!(answer.payload(), "answer");
     let stats = correlator.stats();
@@ -277,7 +275,6 @@ async fn a_response_that_beats_the_deadline_by_a_hair_is_returned_not_lost() {
     let pending = correlator.begin().unwrap();
     let err = pending
         .time_out_now_for_test(Duration::from_secs(1))
-        .await
         .unwrap_err();
     assert!(matches!(err, RequestError::Timeout { .. }), "{err}");
     let stats = correlator.stats();
@@ -327,4 +324,117 @@ proptest! {
     fn only_ids_spelled_as_issued_parse(id in id_like()) {
         prop_assert_eq!(super::correlator::parse_id(&id), issued_key(&id));
     }
+}
+
+#[test]
+fn a_response_already_there_is_returned_without_a_timer() {
+    // No tokio runtime here: making the wait's timer would panic. A response that came
+    // before the wait is returned at its first poll, with no timer made.
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(pending.correlation_id()))
+        .unwrap();
+    let answer = futures::executor::block_on(pending.wait(Duration::from_secs(1))).unwrap();
+    assert_eq!(answer.payload(), "answer");
+    assert_eq!(correlator.slots_for_test(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_response_that_comes_while_waiting_wakes_the_wait() {
+    let correlator = Correlator::new(8);
+    let pending = correlator.begin().unwrap();
+    let id = pending.correlation_id().to_owned();
+    let mut wait = Box::pin(pending.wait(Duration::from_secs(1)));
+    assert!(futures::poll!(&mut wait).is_pending(), "no response yet");
+    correlator.resolve(response_to(&id)).unwrap();
+    let answer = tokio::time::timeout(Duration::from_millis(10), wait)
+        .await
+        .expect("woken by the response, well before its own deadline")
+        .unwrap();
+    assert_eq!(answer.payload(), "answer");
+    let stats = correlator.stats();
+    assert_eq!((stats.pending, stats.resolved, stats.timed_out), (0, 1, 0));
+    assert_eq!(correlator.slots_for_test(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_ending_frees_the_requests_slot() {
+    let correlator = Correlator::new(8);
+    // Answered and taken.
+    let pending = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(pending.correlation_id()))
+        .unwrap();
+    pending.wait(Duration::from_secs(1)).await.unwrap();
+    assert_eq!(correlator.slots_for_test(), 0);
+    // Timed out.
+    let pending = correlator.begin().unwrap();
+    pending.wait(Duration::from_secs(1)).await.unwrap_err();
+    assert_eq!(correlator.slots_for_test(), 0);
+    // Answered, then dropped without being taken.
+    let pending = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(pending.correlation_id()))
+        .unwrap();
+    drop(pending);
+    assert_eq!(correlator.slots_for_test(), 0);
+    // Failed by `close`, before and after its wait began.
+    let (before, after) = (correlator.begin().unwrap(), correlator.begin().unwrap());
+    let mut waiting = Box::pin(after.wait(Duration::from_secs(1)));
+    assert!(futures::poll!(&mut waiting).is_pending());
+    correlator.close();
+    assert!(matches!(waiting.await, Err(RequestError::Closed)));
+    assert!(matches!(
+        before.wait(Duration::from_secs(1)).await,
+        Err(RequestError::Closed)
+    ));
+    assert_eq!(correlator.slots_for_test(), 0);
+    assert_eq!(correlator.stats().pending, 0);
+}
+
+#[tokio::test]
+async fn an_answer_not_yet_taken_holds_its_place_under_the_bound() {
+    let correlator = Correlator::new(1);
+    let pending = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(pending.correlation_id()))
+        .unwrap();
+    // No longer waiting, but its response is held for it: the bound still counts it.
+    assert_eq!(correlator.stats().pending, 0);
+    assert!(matches!(
+        correlator.begin().err(),
+        Some(RequestError::TooManyPending { limit: 1 })
+    ));
+    pending.wait(Duration::from_secs(1)).await.unwrap();
+    assert!(correlator.begin().is_ok());
+}
+
+#[tokio::test]
+async fn a_wait_polled_after_it_ended_leaves_the_next_requests_slot_alone() {
+    let correlator = Correlator::new(8);
+    let first = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(first.correlation_id()))
+        .unwrap();
+    let mut first = Box::pin(first.wait_until(
+        tokio::time::Instant::now() + Duration::from_secs(1),
+        Duration::from_secs(1),
+    ));
+    assert!(matches!(futures::poll!(&mut first), Poll::Ready(Ok(_))));
+    // The next request takes the slot that the first one left.
+    let second = correlator.begin().unwrap();
+    correlator
+        .resolve(response_to(second.correlation_id()))
+        .unwrap();
+    // Polled again, against the rules of `Future`, the first wait does not take the
+    // second request's response.
+    assert!(matches!(
+        futures::poll!(&mut first),
+        Poll::Ready(Err(RequestError::Closed))
+    ));
+    assert_eq!(
+        second.wait(Duration::from_secs(1)).await.unwrap().payload(),
+        "answer"
+    );
 }
