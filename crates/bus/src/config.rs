@@ -74,7 +74,8 @@ impl BusConfig {
         self.correlation_timeout
     }
 
-    /// How many requests may await a response at once.
+    /// How many requests may be pending at once: waiting for a response, or answered but
+    /// not yet taken by their caller.
     pub fn max_pending_requests(&self) -> usize {
         self.max_pending_requests
     }
@@ -126,7 +127,8 @@ impl BusConfigBuilder {
         self
     }
 
-    /// How many requests may await a response at once.
+    /// How many requests may be pending at once: waiting for a response, or answered but
+    /// not yet taken by their caller.
     pub fn max_pending_requests(mut self, requests: usize) -> Self {
         self.max_pending_requests = Some(requests);
         self

@@ -112,11 +112,12 @@
 //!   publisher wakes the stream only when the stream found its queue empty and parked, and
 //!   an ack wakes it only when it waits for an in-flight slot.
 //! - **Allocations: one per message and subscriber at most, one per message in a
-//!   fan-out.** A message for one subscription gets its acker at delivery
-//!   (`switchyard_core::Acker::new`, freed soon after by the consumer that made it); a
-//!   message published to several gets one block for all of them, which holds the payload
-//!   and attributes once and one ack slot per subscription (a
-//!   [`SlotSink`](switchyard_core::SlotSink)). Nothing else allocates per message once
+//!   fan-out up to four wide.** A message for one subscription (a redelivery, a replay)
+//!   gets its acker at delivery (`switchyard_core::Acker::new`, freed soon after by the
+//!   consumer that made it); a message published to several gets one block for all of
+//!   them, which holds the payload and attributes once and one ack slot per subscription
+//!   (a [`SlotSink`](switchyard_core::SlotSink)); past four, the slots after the fourth
+//!   take a second allocation. Nothing else allocates per message once
 //!   queues have grown: there is no table of in-flight messages (an acker reaches what a
 //!   redelivery is made from, as reference counts), and an ack is a compare-and-swap and
 //!   one atomic add, and takes no lock. A payload built from a `Vec` is made shareable once

@@ -72,12 +72,11 @@ impl RouteView<'_> {
         }
     }
 
+    /// The same targets, owned, at the same positions: a publish that blocked at one goes on
+    /// from there. A removed target is kept (it takes nothing): leaving it out would move
+    /// the ones after it.
     pub(super) fn to_owned(self) -> Routed {
-        let indexed = self
-            .indexed
-            .iter()
-            .filter(|found| !found.value.is_removed())
-            .map(|found| Arc::clone(found.value));
+        let indexed = self.indexed.iter().map(|found| Arc::clone(found.value));
         Routed {
             exact: self.exact.cloned(),
             patterns: indexed.chain(self.patterns.iter().cloned()).collect(),

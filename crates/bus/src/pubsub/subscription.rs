@@ -103,7 +103,8 @@ impl Subscription {
     }
 
     /// Makes the delivery of `entry`: a message whose acker settles it with this
-    /// subscription. It allocates nothing: the acker is a slot of the publish's block.
+    /// subscription. One allocation (the acker) for a message to this subscription alone;
+    /// none for one of a fan-out, whose acker is a slot of the publish's block.
     fn deliver(&self, entry: Entry) -> Message {
         self.member.on_delivered();
         entry.deliver(&self.member)

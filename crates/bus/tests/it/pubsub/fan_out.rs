@@ -1,7 +1,7 @@
 //! One publish to many subscriptions: the deliveries share one block (one allocation per
 //! publish), yet each is settled on its own, whatever the others do with theirs.
 
-use switchyard_bus::pubsub::SubscribeOptions;
+use switchyard_bus::pubsub::{SlowConsumerPolicy, SubscribeOptions};
 
 use super::*;
 
@@ -113,4 +113,37 @@ async fn a_queued_delivery_handed_to_another_member_is_settled_by_it() {
     assert_eq!(counts(&staying), (2, 1, 1, 1, 0));
     assert_eq!(counts(&audit), (1, 1, 0, 0, 0));
     assert!(nothing_within(&mut audit, Duration::from_secs(60)).await);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_publish_blocked_behind_an_unsubscribed_pattern_resumes_at_the_blocked_target() {
+    let bus = default_bus();
+    let blocking = SubscribeOptions::builder()
+        .buffer(1)
+        .policy(SlowConsumerPolicy::Block {
+            timeout: Duration::from_secs(60),
+        })
+        .build()
+        .unwrap();
+    let gone = bus
+        .subscribe_with("t.*", SubscribeOptions::default())
+        .unwrap();
+    let mut full = bus.subscribe_with("t.*", blocking).unwrap();
+    let mut other = bus
+        .subscribe_with("t.*", SubscribeOptions::default())
+        .unwrap();
+    // On the paused clock this takes no time: the bus's task folds the three patterns into
+    // its index, where an unsubscribed one stays until the next fold.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    bus.publish("t.x", msg("first")).await.unwrap();
+    drop(gone);
+    // The first target is gone, the second is full and blocks the publish: it must go on
+    // with that one, not with the one after it.
+    let publish = async { bus.publish("t.x", msg("second")).await.unwrap() };
+    let drain = async {
+        assert_eq!(recv_acked(&mut full, 2).await, ["first", "second"]);
+    };
+    tokio::join!(publish, drain);
+    assert_eq!(recv_acked(&mut other, 2).await, ["first", "second"]);
+    assert!(nothing_within(&mut other, Duration::from_secs(60)).await);
 }
