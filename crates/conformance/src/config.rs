@@ -45,6 +45,20 @@ impl SuiteConfig {
     /// Default for [`retry_interval`](Self::retry_interval): 20 ms.
     pub const DEFAULT_RETRY_INTERVAL: Duration = Duration::from_millis(20);
 
+    /// For a run on Tokio's paused clock (`start_paused`), where a deadline passes at once
+    /// when nothing else can progress: generous deadlines that cost no time, and a short
+    /// quiet period, 50 ms.
+    pub fn paused_clock() -> Self {
+        Self {
+            message_timeout: Duration::from_secs(5),
+            quiet_period: Duration::from_millis(50),
+            close_timeout: Duration::from_secs(5),
+            restart_timeout: Duration::from_secs(5),
+            scenario_timeout: Duration::from_secs(60),
+            ..Self::default()
+        }
+    }
+
     /// A builder starting from the defaults.
     pub fn builder() -> SuiteConfigBuilder {
         SuiteConfigBuilder {

@@ -11,6 +11,19 @@ fn check(builder: SuiteConfigBuilder, expected: Result<(), ConfigError>) {
 }
 
 #[test]
+fn the_paused_clock_configuration_is_valid() {
+    let config = SuiteConfig::paused_clock();
+    let rebuilt = SuiteConfig::builder()
+        .message_timeout(config.message_timeout())
+        .quiet_period(config.quiet_period())
+        .close_timeout(config.close_timeout())
+        .restart_timeout(config.restart_timeout())
+        .scenario_timeout(config.scenario_timeout())
+        .retry_interval(config.retry_interval());
+    assert_eq!(rebuilt.build(), Ok(config));
+}
+
+#[test]
 fn defaults_are_valid() {
     assert_eq!(SuiteConfig::builder().build(), Ok(SuiteConfig::default()));
     let config = SuiteConfig::default();

@@ -6,18 +6,15 @@
 use std::panic::AssertUnwindSafe;
 
 use futures::FutureExt;
-use switchyard_conformance::{Features, Outcome, scenarios};
+use switchyard_conformance::{Features, Outcome, SuiteConfig, scenarios};
 
-use crate::{
-    reference::{Faults, Mode, Reference},
-    suite::config,
-};
+use crate::reference::{Faults, Mode, Reference};
 
 /// Runs `scenario` on a reference with `mode` and `faults`, claiming `features`, and
 /// checks that it fails with a message containing `expected`.
 async fn check(mode: Mode, faults: Faults, features: Features, scenario: &str, expected: &str) {
     let harness = Reference::broken(mode, faults);
-    let config = config();
+    let config = SuiteConfig::paused_clock();
     let run = scenarios::by_name(scenario)
         .expect("a known scenario")
         .run(&harness, features, &config);
@@ -206,7 +203,8 @@ async fn duplicates_are_caught_only_where_exactly_once_is_claimed() {
     )
     .await;
     let harness = Reference::broken(Mode::default(), duplicate);
-    let outcome = scenarios::publish_subscribe(&harness, GROUPS, &config()).await;
+    let outcome =
+        scenarios::publish_subscribe(&harness, GROUPS, &SuiteConfig::paused_clock()).await;
     assert_eq!(
         outcome,
         Outcome::Passed,

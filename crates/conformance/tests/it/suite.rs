@@ -2,26 +2,20 @@
 //! applies passes, and exactly the scenarios whose features are missing are reported as
 //! not applicable.
 
-use std::{future::ready, panic::AssertUnwindSafe, time::Duration};
+use std::{future::ready, panic::AssertUnwindSafe};
 
 use futures::FutureExt;
 use switchyard_conformance::{Features, SuiteConfig, run_all, scenarios};
 
 use crate::reference::{Faults, Mode, Reference};
 
-pub(crate) fn config() -> SuiteConfig {
-    SuiteConfig::builder()
-        .message_timeout(Duration::from_secs(5))
-        .quiet_period(Duration::from_millis(50))
-        .close_timeout(Duration::from_secs(5))
-        .restart_timeout(Duration::from_secs(5))
-        .scenario_timeout(Duration::from_secs(60))
-        .build()
-        .expect("a consistent configuration")
-}
-
 async fn check(mode: Mode, features: Features, not_applicable: &[&str]) {
-    let report = run_all(|| ready(Reference::new(mode)), features, &config()).await;
+    let report = run_all(
+        || ready(Reference::new(mode)),
+        features,
+        &SuiteConfig::paused_clock(),
+    )
+    .await;
     let skipped: Vec<&str> = report
         .not_applicable()
         .iter()
@@ -127,7 +121,7 @@ async fn run_all_runs_every_scenario_before_reporting_failures() {
         lose_every: Some(7),
         ..Faults::default()
     };
-    let config = config();
+    let config = SuiteConfig::paused_clock();
     let run = run_all(
         || ready(Reference::broken(Mode::default(), faults)),
         Features::default(),

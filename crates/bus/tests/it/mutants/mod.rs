@@ -11,7 +11,7 @@
 mod faulty;
 mod stream;
 
-use std::{collections::HashSet, panic::AssertUnwindSafe, sync::Arc, time::Duration};
+use std::{collections::HashSet, panic::AssertUnwindSafe, sync::Arc};
 
 use async_trait::async_trait;
 use futures::FutureExt;
@@ -20,19 +20,6 @@ use switchyard_core::{Publisher, Result, Subscriber};
 
 use crate::conformance::FEATURES;
 use faulty::{Bus, Fault, Faulty};
-
-/// Timeouts for a paused clock: generous, since they pass at once when nothing else can
-/// progress, and a short quiet period.
-fn config() -> SuiteConfig {
-    SuiteConfig::builder()
-        .message_timeout(Duration::from_secs(5))
-        .quiet_period(Duration::from_millis(50))
-        .close_timeout(Duration::from_secs(5))
-        .restart_timeout(Duration::from_secs(5))
-        .scenario_timeout(Duration::from_secs(60))
-        .build()
-        .expect("a consistent configuration")
-}
 
 /// What the bus guarantees in every configuration, as its conformance run claims it.
 const BUS: Features = FEATURES;
@@ -80,7 +67,7 @@ impl Row {
 
 /// Runs one scenario on a fresh harness; `Err` holds the failure's message.
 async fn run(harness: &dyn Harness, scenario: &str, features: Features) -> Result<Outcome, String> {
-    let config = config();
+    let config = SuiteConfig::paused_clock();
     let scenario = scenarios::by_name(scenario).expect("a known scenario");
     let result = AssertUnwindSafe(scenario.run(harness, features, &config))
         .catch_unwind()
