@@ -193,14 +193,13 @@ impl Intake {
         let Some((job, index)) = slot.offer(Job { message, hops }) else {
             return;
         };
-        tokio::select! {
-            biased;
-            sent = slot.workers[index].send(job) => {
-                if let Err(err) = sent {
-                    slot.closed(err.0);
-                }
-            }
-            () = self.signals.shutdown.fired() => {}
+        let sent = self
+            .signals
+            .shutdown
+            .unless_fired(slot.workers[index].send(job))
+            .await;
+        if let Some(Err(err)) = sent {
+            slot.closed(err.0);
         }
     }
 

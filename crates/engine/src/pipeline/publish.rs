@@ -77,13 +77,12 @@ impl Target {
         observer: &dyn EngineObserver,
     ) {
         let acker = message.acker().clone();
-        let result = tokio::select! {
-            biased;
-            result = self.publisher.publish(topic, message) => result,
-            () = shutdown.fired() => {
-                acker.nack();
-                return;
-            }
+        let Some(result) = shutdown
+            .unless_fired(self.publisher.publish(topic, message))
+            .await
+        else {
+            acker.nack();
+            return;
         };
         match result {
             Ok(()) => {

@@ -1,6 +1,11 @@
 //! [`Signal`]: a one-shot shutdown signal that the hot path can check without a lock.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::{
+    future::{Future, poll_fn},
+    pin::pin,
+    sync::atomic::{AtomicBool, Ordering},
+    task::Poll,
+};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFuture};
 
@@ -32,4 +37,31 @@ impl Signal {
     pub(crate) fn fired(&self) -> WaitForCancellationFuture<'_> {
         self.token.cancelled()
     }
+
+    /// Runs `work` until it completes (`Some` of its output) or the signal fires (`None`),
+    /// whichever comes first; `work` is polled first, as in a `biased` `select!`.
+    ///
+    /// The wait for the signal is built only once `work` came back pending: work that
+    /// completes at its first poll (a handler with nothing to wait for, a publish into a
+    /// queue with room) registers no waiter and takes no lock.
+    pub(crate) async fn unless_fired<F: Future>(&self, work: F) -> Option<F::Output> {
+        let mut work = pin!(work);
+        let mut fired = pin!(None::<WaitForCancellationFuture<'_>>);
+        poll_fn(|cx| {
+            if let Poll::Ready(output) = work.as_mut().poll(cx) {
+                return Poll::Ready(Some(output));
+            }
+            if fired.is_none() {
+                fired.set(Some(self.token.cancelled()));
+            }
+            match fired.as_mut().as_pin_mut() {
+                Some(wait) => wait.poll(cx).map(|()| None),
+                None => Poll::Pending,
+            }
+        })
+        .await
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -35,7 +35,8 @@ impl Worker {
     /// Runs until shutdown, then nacks the message in hand and everything still queued.
     ///
     /// Each future is polled before the shutdown signal, so that a message that completes
-    /// at once costs no lock for the shutdown check (see [`Signal`](super::signal::Signal)).
+    /// at once costs no lock for the shutdown check (see [`Signal`](super::signal::Signal)
+    /// and its `unless_fired`).
     /// Delivering the outputs needs no such guard: every wait in it is a publish, which
     /// settles its output and returns as soon as the engine shuts down.
     pub(crate) async fn run(mut self) {
@@ -63,12 +64,7 @@ impl Worker {
             // `AssertUnwindSafe` is sound here: after a panic the message is only nacked or
             // dead-lettered, and handler state shared across calls must already tolerate
             // being interrupted at any await point.
-            let outcome = tokio::select! {
-                biased;
-                outcome = handled => Some(outcome),
-                () = self.signals.shutdown.fired() => None,
-            };
-            let Some(outcome) = outcome else {
+            let Some(outcome) = self.signals.shutdown.unless_fired(handled).await else {
                 job.message.nack();
                 break;
             };
