@@ -21,7 +21,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         ]),
     )?;
     // The doc tests run before the other tests, so that the runner's last summary, which
-    // CI reads, is the one that counts every test.
+    // CI reads, is the one of the unit and integration tests (nextest does not run doc
+    // tests; their counts are in this step's own output).
     step(
         "doc tests",
         cargo(root).args(["test", "--workspace", "--all-features", "--doc"]),

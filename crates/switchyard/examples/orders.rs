@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use switchyard::{
     Error, Message, Publisher, Subscriber,
     bus::{Bus, BusConfig},
-    engine::{Engine, Health, TickerSubscriber},
+    engine::{Engine, Health, StopReport, TickerSubscriber},
     handler_fn,
     routing::router::Router,
 };
@@ -131,14 +131,19 @@ async fn produce(
 ) {
     let mut tick = tokio::time::interval(Duration::from_millis(10));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let per_tick = (rate / 100).max(1);
+    // Orders due after `ticks` ticks of 10 ms: `rate` a second exactly, also for rates that
+    // are not a multiple of 100 or below it. Skipped ticks (a stalled machine) are not made
+    // up for with a burst.
+    let mut ticks = 0u64;
     let mut next = 1u64;
     loop {
         tokio::select! {
             () = stop.cancelled() => return,
             _ = tick.tick() => {}
         }
-        for _ in 0..per_tick {
+        ticks += 1;
+        let due = rate.saturating_mul(ticks) / 100;
+        while next <= due {
             let order = next;
             next += 1;
             let message_type = if order % 97 == 0 {
@@ -207,7 +212,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .with_writer(std::io::stderr)
         .init();
+    let interrupted = async {
+        // Without a signal handler (an unusual platform), only `--duration` stops the run.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let outcome = run(&args, interrupted).await?;
+    print_outcome(&outcome);
+    Ok(())
+}
 
+/// What a run did, as the final report shows it.
+struct Outcome {
+    progress: Arc<Progress>,
+    report: StopReport,
+    health: Health,
+}
+
+/// Runs the pipeline until `--duration` is over or `interrupted` completes, then stops it
+/// gracefully.
+async fn run(
+    args: &Args,
+    interrupted: impl Future<Output = ()>,
+) -> Result<Outcome, Box<dyn std::error::Error>> {
     let progress = Arc::new(Progress::default());
     let bus = Bus::new(BusConfig::default())?;
     let bus_handle: Arc<dyn Publisher> = Arc::new(bus.pubsub().clone());
@@ -252,12 +280,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ));
 
     let live = std::io::stderr().is_terminal();
+    let mut interrupted = std::pin::pin!(interrupted);
     let deadline = (args.duration > 0)
         .then(|| tokio::time::Instant::now() + Duration::from_secs(args.duration));
     let mut every = tokio::time::interval(Duration::from_millis(500));
     loop {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => break,
+            () = &mut interrupted => break,
             () = async { tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)).await },
                 if deadline.is_some() => break,
             _ = every.tick() => {
@@ -302,15 +331,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         warn!("helper tasks did not stop within 5 s");
     }
 
-    let health = engine.health();
-    println!("{}", progress_line(&health, &progress));
+    Ok(Outcome {
+        progress,
+        report,
+        health: engine.health(),
+    })
+}
+
+fn print_outcome(outcome: &Outcome) {
+    let Outcome {
+        progress,
+        report,
+        health,
+    } = outcome;
+    println!("{}", progress_line(health, progress));
     println!(
         "stopped in {:?}: {} drained, {} left for redelivery, {} unsettled, quiescent: {}",
         report.elapsed, report.drained, report.left, report.unsettled, report.quiescent
     );
     let counts = health.counts;
     println!(
-        "final health: {:?}; {} subscribers, {} routers, {} publishers; received {}, acked {}, \
+        "final health: {:?}; subscribers {}, routers {}, publishers {}; received {}, acked {}, \
          nacked {}, dead-lettered {}, loop overflows {}, hop-limited {}",
         health.state,
         health.subscribers,
@@ -336,5 +377,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             component.last_error.as_deref().unwrap_or("-"),
         );
     }
-    Ok(())
 }
+
+#[cfg(test)]
+#[path = "orders/tests.rs"]
+mod tests;
