@@ -132,12 +132,17 @@ struct Inner {
     config: Config,
     lifecycle: Mutex<Lifecycle>,
     counters: Arc<Counters>,
-    /// Set once by the first `stop`, or by the rollback of a start that failed or was given
-    /// up; later calls return it.
-    report: tokio::sync::OnceCell<StopReport>,
-    /// Owns the task that rolls back a start whose future was dropped: it closes what the
-    /// start had opened, within the close timeout, and `stop` waits for it.
-    rollbacks: TaskTracker,
+    /// The report of the one shutdown, set by the task that ran it.
+    report: std::sync::OnceLock<StopReport>,
+    /// Set by whichever starts the one shutdown first: a `stop`, or the rollback of a start
+    /// that failed or was given up.
+    shutdown_started: std::sync::atomic::AtomicBool,
+    /// Cancelled once the shutdown's task has ended, with `report` set unless it panicked.
+    shutdown_done: CancellationToken,
+    /// Owns the tasks that must not depend on a caller's future: the rollback of a start
+    /// whose future was dropped, which closes what the start had opened, and the shutdown,
+    /// which a `stop` given up part-way must neither cancel nor leave to be redone.
+    lifecycle_tasks: TaskTracker,
     /// Cancelled by a `stop` that finds the engine `Starting`: the start gives up.
     start_abort: CancellationToken,
     /// Cancelled once `start` has left `Starting` (for `Running`, or for `Stopped` with
@@ -182,8 +187,10 @@ impl Engine {
                     publishers: Vec::new(),
                 }),
                 counters: Arc::new(Counters::default()),
-                report: tokio::sync::OnceCell::new(),
-                rollbacks: TaskTracker::new(),
+                report: std::sync::OnceLock::new(),
+                shutdown_started: std::sync::atomic::AtomicBool::new(false),
+                shutdown_done: CancellationToken::new(),
+                lifecycle_tasks: TaskTracker::new(),
                 start_abort: CancellationToken::new(),
                 start_settled: CancellationToken::new(),
             }),

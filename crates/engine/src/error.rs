@@ -124,6 +124,11 @@ pub enum EngineError {
     #[error("the start was interrupted by a stop: the engine is stopped")]
     StartInterrupted,
 
+    /// The shutdown that `stop` waited for panicked, so there is no report. A bug: the
+    /// closes of subscribers and publishers, the only code of others it runs, are guarded.
+    #[error("the engine's shutdown panicked; there is no stop report")]
+    ShutdownPanicked,
+
     /// `start` could not subscribe a subscriber to its topic. The engine is then stopped.
     #[error("cannot subscribe {name:?}")]
     Subscribe {

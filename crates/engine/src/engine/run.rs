@@ -211,7 +211,7 @@ pub(super) async fn wire(
                 .collect(),
             signals: signals.clone(),
         }
-        .run(),
+        .run_guarded(),
     );
 
     Ok(Running {

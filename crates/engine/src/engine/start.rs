@@ -99,10 +99,7 @@ impl Engine {
 
     /// The one shutdown, run by whichever comes first: a rollback or a `stop`.
     async fn rolled_back(&self) {
-        self.inner
-            .report
-            .get_or_init(|| self.shutdown(Duration::ZERO))
-            .await;
+        self.shut_down_once(Duration::ZERO).await;
     }
 }
 
@@ -136,7 +133,7 @@ impl Drop for StartGuard<'_> {
             Ok(runtime) => {
                 let engine = self.engine.clone();
                 inner
-                    .rollbacks
+                    .lifecycle_tasks
                     .spawn_on(async move { engine.rolled_back().await }, &runtime);
             }
             Err(_) => tracing::warn!(

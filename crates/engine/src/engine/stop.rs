@@ -1,9 +1,13 @@
 //! `Engine::stop`: stop taking input, drain what is in flight, nack what is left, close the
 //! subscribers and publishers, and report.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    panic::AssertUnwindSafe,
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
-use futures::future::join_all;
+use futures::{FutureExt, future::join_all};
 use switchyard_core::{Error, deadline::deadline};
 use tokio::time::Instant;
 
@@ -32,7 +36,9 @@ impl Engine {
     /// send to it.
     ///
     /// Stopping again, or concurrently, is fine: every call returns the report of the one
-    /// shutdown. Stopping an engine whose start failed or was given up (its future
+    /// shutdown, which runs in a task of the engine's own, so that a `stop` given up
+    /// part-way (a timeout around it) neither cancels it nor has it redone by the next.
+    /// A subscriber or publisher whose `close` panics counts as a close that failed. Stopping an engine whose start failed or was given up (its future
     /// dropped) returns a report with no messages, once the subscribers that the start had
     /// subscribed are closed (see [`start`](Self::start)).
     ///
@@ -46,6 +52,7 @@ impl Engine {
     /// [`EngineError::InvalidTransition`] if the engine is `Created`, or `Starting` with a
     /// start future that nobody polls: then the start cannot give up within `timeout`.
     /// It gives up when next polled, and `stop` can be called again.
+    /// [`EngineError::ShutdownPanicked`] if the shutdown itself panicked (a bug).
     pub async fn stop(&self, timeout: Duration) -> Result<StopReport, EngineError> {
         loop {
             {
@@ -68,12 +75,32 @@ impl Engine {
                 });
             }
         }
-        let report = self
-            .inner
-            .report
-            .get_or_init(|| self.shutdown(timeout))
-            .await;
-        Ok(report.clone())
+        self.shut_down_once(timeout)
+            .await
+            .ok_or(EngineError::ShutdownPanicked)
+    }
+
+    /// Starts the one shutdown, in a task the engine owns, unless it was started already,
+    /// and waits for its report; `None` if it panicked.
+    ///
+    /// The shutdown runs in its own task, not in the caller's future: a `stop` given up
+    /// part-way (a `timeout` or `select!` around it) neither cancels it half-done nor
+    /// leaves it to be redone from the start, with its closes repeated and its counts
+    /// taken again, by the next call, which waits for the same one.
+    pub(super) async fn shut_down_once(&self, timeout: Duration) -> Option<StopReport> {
+        let inner = &self.inner;
+        if !inner.shutdown_started.swap(true, Ordering::AcqRel) {
+            let engine = self.clone();
+            inner.lifecycle_tasks.spawn(async move {
+                // Cancelled however the task ends, so that no `stop` waits forever.
+                let _done = engine.inner.shutdown_done.clone().drop_guard();
+                let report = engine.shutdown(timeout).await;
+                // Only this task sets it.
+                let _ = engine.inner.report.set(report);
+            });
+        }
+        inner.shutdown_done.cancelled().await;
+        inner.report.get().cloned()
     }
 
     pub(super) async fn shutdown(&self, timeout: Duration) -> StopReport {
@@ -187,7 +214,8 @@ async fn close_subscribers(
     close_timeout: Duration,
 ) -> usize {
     let closes = subscribers.iter().map(|entry| async move {
-        let result = tokio::time::timeout_at(deadline, entry.subscriber.close()).await;
+        let close = AssertUnwindSafe(entry.subscriber.close()).catch_unwind();
+        let result = tokio::time::timeout_at(deadline, close).await;
         closed(result, &entry.stats, "subscriber close", close_timeout)
     });
     join_all(closes).await.into_iter().sum()
@@ -213,22 +241,30 @@ async fn close_publishers(
         }
     }
     let closes = distinct.into_iter().map(|entry| async move {
-        let result = tokio::time::timeout_at(deadline, entry.publisher.close()).await;
+        let close = AssertUnwindSafe(entry.publisher.close()).catch_unwind();
+        let result = tokio::time::timeout_at(deadline, close).await;
         closed(result, &entry.stats, "publisher close", close_timeout)
     });
     join_all(closes).await.into_iter().sum()
 }
 
-/// Records a failed or timed-out close; returns 1 if it failed.
+/// What a close came to: its result, unless it panicked or timed out.
+type CloseOutcome = Result<std::thread::Result<Result<(), Error>>, tokio::time::error::Elapsed>;
+
+/// Records a failed, panicked or timed-out close; returns 1 if it failed.
 fn closed(
-    result: Result<Result<(), Error>, tokio::time::error::Elapsed>,
+    result: CloseOutcome,
     stats: &crate::stats::ComponentStats,
     operation: &'static str,
     after: Duration,
 ) -> usize {
     let error = match result {
-        Ok(Ok(())) => return 0,
-        Ok(Err(error)) => error,
+        Ok(Ok(Ok(()))) => return 0,
+        Ok(Ok(Err(error))) => error,
+        Ok(Err(panic)) => Error::permanent_transport(format!(
+            "{operation} panicked: {}",
+            switchyard_core::panic_text(panic.as_ref())
+        )),
         Err(_elapsed) => Error::Timeout { operation, after },
     };
     tracing::warn!(component = %stats.label(), error = %error.report(), "close failed");

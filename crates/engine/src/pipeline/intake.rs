@@ -56,6 +56,21 @@ pub(crate) struct Intake {
 }
 
 impl Intake {
+    /// [`run`](Self::run), with a panic that ends it logged and counted: one in a
+    /// subscriber's stream (the intake polls the streams itself), which leaves the engine
+    /// without input until it is stopped; a `stop` then finds the input stopped at once.
+    pub(crate) async fn run_guarded(self) {
+        if let Err(panic) = AssertUnwindSafe(self.run()).catch_unwind().await {
+            metrics::counter!("switchyard_engine_panics_total", "component" => "intake")
+                .increment(1);
+            tracing::error!(
+                panic = %switchyard_core::panic_text(panic.as_ref()),
+                "the engine's intake ended with a panic, in a subscriber's stream or past it; \
+                 the engine takes no more input"
+            );
+        }
+    }
+
     /// Runs until shutdown.
     ///
     /// The loop queue is always served before the subscribers, so that loop traffic drains
@@ -64,6 +79,10 @@ impl Intake {
     /// still drained until shutdown. At shutdown, whatever is still in the loop queue is
     /// nacked.
     pub(crate) async fn run(mut self) {
+        // However the intake ends (a panic while polling a subscriber's stream included),
+        // it takes no more input: a `stop` waiting for that confirmation must not wait for
+        // its whole timeout.
+        let _confirm_stop = self.signals.input_stopped.clone().drop_guard();
         let mut input_open = true;
         // The loop closes only once the fan-out is gone, which the intake itself prevents.
         let mut loop_open = true;
@@ -105,7 +124,15 @@ impl Intake {
                 Next::Input(Tagged {
                     input,
                     item: Err(error),
-                }) => self.subscriber_error(&input, &error),
+                }) => {
+                    // An observer hook's panic ends this report alone, not the intake.
+                    let reported = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        self.subscriber_error(&input, &error);
+                    }));
+                    if let Err(panic) = reported {
+                        super::contained_panic("intake", None, panic.as_ref());
+                    }
+                }
                 Next::LoopClosed => loop_open = false,
                 Next::InputEnded | Next::StopInput => {
                     input_open = false;

@@ -63,7 +63,8 @@ use signal::Signal;
 pub(crate) const LOOP_QUEUE: &str = "loop";
 
 /// Reports a panic that `component` caught past a handler (in a publisher, an observer
-/// hook, a source matcher), whose message was nacked for redelivery as it unwound: logged
+/// hook, a source matcher), whose message, if it concerned one, was nacked for redelivery
+/// as it unwound (a subscriber's error report concerns none): logged
 /// at `error` (at most once a second), counted in `switchyard_engine_panics_total`, and
 /// recorded in `stats` for health when the component has them.
 pub(crate) fn contained_panic(
@@ -79,7 +80,7 @@ pub(crate) fn contained_panic(
             component,
             panic = %text,
             suppressed,
-            "caught a panic outside a handler; the message is nacked for redelivery"
+            "caught a panic outside a handler; its message, if any, is nacked for redelivery"
         );
     }
     if let Some(stats) = stats {

@@ -290,3 +290,43 @@ async fn the_publisher_hook_never_sees_a_credential() {
     );
     assert_eq!(seen.len(), 1, "{seen:?}");
 }
+
+/// A panic in the `on_subscriber_error` hook is a panic in an observer hook: the engine
+/// goes on, and takes the next message (it used to end the intake, and with it all input).
+#[tokio::test(start_paused = true)]
+async fn a_panicking_subscriber_error_hook_does_not_end_the_intake() {
+    let engine = Engine::builder()
+        .observer(ObserverFns::new().subscriber_error(|_name, _error| panic!("hook bug")))
+        .build()
+        .unwrap();
+    let (subscriber, feeder) = ChannelSubscriber::new(16);
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    let router = Router::builder()
+        .handle(
+            "orders.created",
+            handler_fn(|_m: Message| async { Ok(Vec::<Message>::new()) }),
+        )
+        .unwrap()
+        .build();
+    engine.add_router("orders", router).unwrap();
+    engine
+        .add_publisher("mem://", RecordingPublisher::new())
+        .unwrap();
+    engine.set_dead_letter("mem://dead-letter").unwrap();
+    within("start", engine.start()).await.unwrap();
+
+    feeder
+        .send_error(Error::permanent_transport("bad frame"))
+        .await;
+    let after = feeder.send(typed("orders.created")).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(5), feeder.log.outcome_of(&after)).await;
+    let report = within("stop", engine.stop(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome.ok(),
+        Some(Outcome::Acked),
+        "the message after the subscriber error was never handled; report: {report:?}"
+    );
+    assert!(report.quiescent, "{report:?}");
+}

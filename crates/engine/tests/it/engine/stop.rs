@@ -215,3 +215,163 @@ async fn an_unbounded_close_timeout_means_no_limit() {
         "the subscriber opened before the failure is closed"
     );
 }
+
+/// A publisher whose `close` counts its calls, then panics or waits until the test opens
+/// its gate.
+struct GatedClose {
+    closes: std::sync::atomic::AtomicUsize,
+    gate: tokio::sync::Semaphore,
+    panics: bool,
+}
+
+impl GatedClose {
+    fn new(panics: bool) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self {
+            closes: std::sync::atomic::AtomicUsize::new(0),
+            gate: tokio::sync::Semaphore::new(0),
+            panics,
+        })
+    }
+}
+
+#[async_trait::async_trait]
+impl switchyard_core::Publisher for GatedClose {
+    async fn publish(&self, _topic: &str, _message: Message) -> switchyard_core::Result<()> {
+        Ok(())
+    }
+
+    async fn close(&self) -> switchyard_core::Result<()> {
+        self.closes.fetch_add(1, Ordering::SeqCst);
+        assert!(!self.panics, "a publisher's close that panics");
+        self.gate.acquire().await.expect("never closed").forget();
+        Ok(())
+    }
+}
+
+/// "Stopping twice is fine", and the report counts every root exactly, also when the first
+/// `stop` is given up part-way (a `timeout` or `select!` around it, here while the
+/// publishers close): the shutdown goes on without it, and the next `stop` returns its
+/// report, with the message it nacked left and the publisher closed once. (The next `stop`
+/// used to run the whole shutdown again: that message was reported nowhere, the drain
+/// called quiescent, and the publisher closed twice.)
+#[tokio::test(start_paused = true)]
+async fn a_stop_given_up_part_way_then_stopped_again_reports_and_closes_once() {
+    let (entered_tx, mut entered_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let router = Router::builder()
+        .handle(
+            "orders.created",
+            handler_fn(move |_m: Message| {
+                let entered = entered_tx.clone();
+                async move {
+                    let _ = entered.send(()).await;
+                    std::future::pending::<()>().await;
+                    Ok(Vec::<Message>::new())
+                }
+            }),
+        )
+        .unwrap()
+        .build();
+    let publisher = GatedClose::new(false);
+    let engine = Engine::new();
+    let (subscriber, feeder) = super::support::ChannelSubscriber::new(16);
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    engine.add_router("orders", router).unwrap();
+    engine.add_publisher("mem://", publisher.clone()).unwrap();
+    within("start", engine.start()).await.unwrap();
+
+    let id = feeder.send(typed("orders.created")).await;
+    within("the handler runs", entered_rx.recv()).await;
+
+    // The first stop drains for 10 ms, nacks the message, and then waits on the close;
+    // the caller gives up on it after a second (the close timeout is 5 s).
+    let first = tokio::time::timeout(
+        Duration::from_secs(1),
+        engine.stop(Duration::from_millis(10)),
+    )
+    .await;
+    assert!(first.is_err(), "the first stop was given up");
+    assert!(matches!(feeder.log.outcome(&id), Some(Outcome::Nacked(_))));
+    publisher.gate.add_permits(16);
+
+    let report = within("second stop", engine.stop(Duration::from_millis(10)))
+        .await
+        .unwrap();
+    let closes = publisher.closes.load(Ordering::SeqCst);
+    assert_eq!(
+        (report.left, report.quiescent, closes),
+        (1, false, 1),
+        "the root nacked by the shutdown is not in the report, and the publisher is closed \
+         {closes} times: {report:?}"
+    );
+}
+
+/// A publisher whose `close` panics is a close that failed: `stop` reports it and returns.
+#[tokio::test(start_paused = true)]
+async fn a_close_that_panics_counts_as_a_failed_close() {
+    let publisher = GatedClose::new(true);
+    let engine = Engine::new();
+    let (subscriber, _feeder) = super::support::ChannelSubscriber::new(16);
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    engine
+        .add_router("orders", slow_router(Duration::ZERO))
+        .unwrap();
+    engine.add_publisher("mem://", publisher.clone()).unwrap();
+    within("start", engine.start()).await.unwrap();
+
+    let report = within("stop", engine.stop(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    assert_eq!(report.close_failures, 1, "{report:?}");
+    assert_eq!(publisher.closes.load(Ordering::SeqCst), 1);
+    // Stopping again returns the same report, and closes nothing again.
+    let again = within("stop again", engine.stop(Duration::from_secs(1)))
+        .await
+        .unwrap();
+    assert_eq!(again.close_failures, 1);
+    assert_eq!(publisher.closes.load(Ordering::SeqCst), 1);
+}
+
+/// A subscriber whose stream panics when polled: a broken transport.
+struct PanickingSubscriber;
+
+#[async_trait::async_trait]
+impl switchyard_core::Subscriber for PanickingSubscriber {
+    async fn subscribe(
+        &self,
+        _topic: &str,
+    ) -> switchyard_core::Result<switchyard_core::MessageStream> {
+        Ok(Box::pin(futures::stream::poll_fn(
+            |_| -> std::task::Poll<Option<switchyard_core::Result<Message>>> {
+                panic!("a broken transport")
+            },
+        )))
+    }
+
+    async fn close(&self) -> switchyard_core::Result<()> {
+        Ok(())
+    }
+}
+
+/// An intake ended by a subscriber's panic takes no more input, and says so: `stop` does
+/// not wait its whole timeout for that confirmation.
+#[tokio::test(start_paused = true)]
+async fn a_stop_after_a_subscriber_panicked_does_not_wait_its_timeout() {
+    let engine = Engine::new();
+    engine
+        .add_subscriber("in", std::sync::Arc::new(PanickingSubscriber), "orders")
+        .unwrap();
+    engine
+        .add_router("orders", slow_router(Duration::ZERO))
+        .unwrap();
+    engine
+        .add_publisher("mem://", super::support::RecordingPublisher::new())
+        .unwrap();
+    within("start", engine.start()).await.unwrap();
+    // Let the intake poll the stream, and end.
+    tokio::task::yield_now().await;
+
+    let timeout = Duration::from_secs(60);
+    let report = within("stop", engine.stop(timeout)).await.unwrap();
+    assert!(report.quiescent, "{report:?}");
+    assert!(report.elapsed < timeout, "{report:?}");
+}
