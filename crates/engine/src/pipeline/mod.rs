@@ -208,10 +208,12 @@ impl Pipeline {
             message.nack();
             return;
         };
+        // The hook first: if it panics, the message is nacked, not dead-lettered, and is
+        // not counted as such.
+        self.observer.on_dead_letter(&message, reason);
         self.counters.dead_lettered();
         metrics::counter!("switchyard_engine_dead_lettered_total", "reason" => reason.as_str())
             .increment(1);
-        self.observer.on_dead_letter(&message, reason);
         if let Err(err) = message
             .attributes_mut()
             .insert(DEAD_LETTER_REASON, reason.as_str())

@@ -330,3 +330,28 @@ async fn a_panicking_subscriber_error_hook_does_not_end_the_intake() {
     );
     assert!(report.quiescent, "{report:?}");
 }
+
+/// A panic in the `on_dead_letter` hook nacks the message for redelivery: it is not
+/// dead-lettered, and health does not count it as such.
+#[tokio::test(start_paused = true)]
+async fn a_panicking_dead_letter_hook_nacks_and_counts_no_dead_letter() {
+    let engine = Engine::builder()
+        .observer(ObserverFns::new().dead_letter(|_message, _reason| panic!("hook bug")))
+        .build()
+        .unwrap();
+    let (subscriber, feeder) = ChannelSubscriber::new(16);
+    engine.add_subscriber("in", subscriber, "orders").unwrap();
+    let publisher = RecordingPublisher::new();
+    engine.add_publisher("mem://", publisher.clone()).unwrap();
+    engine.set_dead_letter("mem://dead-letter").unwrap();
+    within("start", engine.start()).await.unwrap();
+
+    // No router takes `unknown.type`: it would go to the dead letter.
+    let id = feeder.send(typed("unknown.type")).await;
+    let outcome = within("the outcome", feeder.log.outcome_of(&id)).await;
+    assert!(matches!(outcome, Outcome::Nacked(_)), "{outcome:?}");
+    assert_eq!(engine.health().counts.dead_lettered, 0);
+    within("stop", engine.stop(Duration::from_secs(1)))
+        .await
+        .unwrap();
+}
