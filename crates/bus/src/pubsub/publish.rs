@@ -31,6 +31,8 @@ pub(super) struct Blocked {
     /// The entries of the targets after it.
     rest: Entries,
     first_error: Option<Error>,
+    /// Whether a live subscription before the blocked one took the message.
+    routed_any: bool,
 }
 
 /// How far a publish got without waiting.
@@ -93,26 +95,25 @@ impl Shared {
             return Step::Done(Ok(()));
         }
         let entries = Entries::new(payload, attributes, routed.len());
-        self.offer_from(routed, 0, entries, None)
+        self.offer_from(routed, 0, entries, None, false)
     }
 
     /// Offers the message to the targets from `start` on, until one blocks, each its own
-    /// entry of `entries`; nothing is copied.
+    /// entry of `entries`; nothing is copied. `routed_any`: whether a live subscription
+    /// before `start` took it (or refused it with an error).
     fn offer_from(
         &self,
         routed: RouteView<'_>,
         start: usize,
         mut entries: Entries,
         mut first_error: Option<Error>,
+        mut routed_any: bool,
     ) -> Step {
         let last = routed.len().saturating_sub(1);
-        // Whether a live subscription got it (or, past the first target, may have).
-        let mut routed_any = start > 0;
         for at in start..routed.len() {
             let Some(target) = routed.get(at) else { break };
             let mut entry = entries.take(at, at == last);
             let offer = target.offer(&mut entry);
-            routed_any |= !matches!(offer, Offer::Gone);
             let result = match offer {
                 Offer::Blocked { timeout } => {
                     let Some(entry) = entry else { break };
@@ -123,9 +124,13 @@ impl Shared {
                         rest: entries,
                         timeout,
                         first_error,
+                        routed_any,
                     }));
                 }
-                offer => self.settled(offer),
+                offer => {
+                    routed_any |= !matches!(offer, Offer::Gone);
+                    self.settled(offer)
+                }
             };
             if let Err(error) = result {
                 first_error.get_or_insert(error);
@@ -148,13 +153,18 @@ impl Shared {
                 rest,
                 timeout,
                 mut first_error,
+                mut routed_any,
             } = *blocked;
-            if let Some(target) = routed.view().get(at)
-                && let Err(error) = self.wait_for_room(target, entry, timeout).await
-            {
-                first_error.get_or_insert(error);
+            if let Some(target) = routed.view().get(at) {
+                match self.wait_for_room(target, entry, timeout).await {
+                    Ok(taken) => routed_any |= taken,
+                    Err(error) => {
+                        routed_any = true;
+                        first_error.get_or_insert(error);
+                    }
+                }
             }
-            match self.offer_from(routed.view(), at + 1, rest, first_error) {
+            match self.offer_from(routed.view(), at + 1, rest, first_error, routed_any) {
                 Step::Done(result) => return result,
                 Step::Blocked(next) => blocked = next,
             }
@@ -179,7 +189,14 @@ impl Shared {
     }
 
     /// Waits until a member of `target` has room, up to `timeout`, and offers again.
-    async fn wait_for_room(&self, target: &Target, entry: Entry, timeout: Duration) -> Result<()> {
+    /// Waits for room in `target` and queues `entry` there; `Ok(false)` if the target's
+    /// subscriptions left meanwhile, so that the message went nowhere.
+    async fn wait_for_room(
+        &self,
+        target: &Target,
+        entry: Entry,
+        timeout: Duration,
+    ) -> Result<bool> {
         let deadline = deadline(Instant::now(), timeout);
         let mut slot = Some(entry);
         loop {
@@ -189,7 +206,10 @@ impl Shared {
             room.as_mut().enable();
             match target.offer(&mut slot) {
                 Offer::Blocked { .. } => {}
-                offer => return self.settled(offer),
+                offer => {
+                    let gone = matches!(offer, Offer::Gone);
+                    return self.settled(offer).map(|()| !gone);
+                }
             }
             if tokio::time::timeout_at(deadline, room).await.is_err() {
                 metrics::counter!("switchyard_bus_pubsub_publish_rejected_total", "reason" => "timeout")

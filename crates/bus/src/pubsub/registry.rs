@@ -160,6 +160,11 @@ impl Registry {
             (store, snapshot)
         });
         target.add_member(Arc::clone(&member));
+        if !is_new {
+            // A publisher blocked because every member was full may go on now: the new
+            // member has room.
+            target.notify_space();
+        }
         let mut compact = false;
         if is_new {
             if let Some(key) = key {

@@ -165,11 +165,13 @@ impl Shared {
         let (main, lane_retry) = member.close();
         let held = retry.into_iter().chain(lane_retry);
         let fresh = batch.into_iter().chain(main);
+        // A held redelivery that no member takes gives its in-flight slot back.
         let discarded = match heir {
             Some(target) => {
                 let lost_held = held
                     .map(|entry| target.place_retry(Some(member), entry))
                     .filter(Result::is_err)
+                    .inspect(|_| member.release_slot())
                     .count();
                 let lost_fresh = fresh
                     .map(|entry| target.place_retry(None, entry))
@@ -177,7 +179,7 @@ impl Shared {
                     .count();
                 lost_held + lost_fresh
             }
-            None => held.count() + fresh.count(),
+            None => held.inspect(|_| member.release_slot()).count() + fresh.count(),
         };
         let reason = if self.is_closed() {
             "closed"
@@ -230,6 +232,10 @@ impl Shared {
         for member in self.registry.close() {
             let (main, retry) = member.close();
             discarded += main.len() + retry.len();
+            // A redelivery holds its in-flight slot until it is delivered: given back here.
+            for _ in 0..retry.len() {
+                member.release_slot();
+            }
         }
         self.counters.discarded(discarded, "closed");
         tracing::debug!(discarded, "memory pub/sub closed");

@@ -377,3 +377,40 @@ mod slot_model {
         }
     }
 }
+
+fn blocking_member(group: &str, buffer: usize, timeout: Duration) -> SubscribeOptions {
+    SubscribeOptions::builder()
+        .group(group)
+        .buffer(buffer)
+        .policy(SlowConsumerPolicy::Block { timeout })
+        .build()
+        .unwrap()
+}
+
+/// A publisher blocked because every member of a group is full goes on as soon as a new
+/// member with room joins: the group skips full members while another has room.
+#[tokio::test(start_paused = true)]
+async fn a_member_joining_a_full_group_unblocks_its_publishers() {
+    let bus = default_bus();
+    let options = blocking_member("g", 1, Duration::from_secs(10));
+    let _stalled = bus.subscribe_with("t", options.clone()).unwrap();
+    bus.publish("t", msg("fills the only member"))
+        .await
+        .unwrap();
+    let blocked = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished(), "every member is full");
+    let mut joined = bus.subscribe_with("t", options).unwrap();
+    let result = tokio::time::timeout(DEADLINE, blocked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        result.is_ok(),
+        "the publisher waited out its whole timeout while a member had room: {result:?}"
+    );
+    assert_eq!(body(&recv(&mut joined).await), "blocked");
+}

@@ -172,3 +172,38 @@ async fn memory_stays_bounded_when_the_consumer_nacks_everything() {
     assert!(stats.nacked > 100 && stats.redelivered > 100, "{stats:?}");
     assert!(stats.dropped > 0, "new messages were dropped, not piled up");
 }
+
+/// A publish blocked on a subscription that then leaves is taken by no live subscription:
+/// it must be counted (as unrouted, or discarded), not vanish.
+#[tokio::test(start_paused = true)]
+async fn a_blocked_publish_whose_subscription_leaves_is_counted() {
+    let bus = default_bus();
+    let options = SubscribeOptions::builder()
+        .buffer(1)
+        .policy(SlowConsumerPolicy::Block {
+            timeout: Duration::from_secs(3600),
+        })
+        .build()
+        .unwrap();
+    let slow = bus.subscribe_with("t", options).unwrap();
+    bus.publish("t", msg("fills the queue")).await.unwrap();
+    let blocked = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished());
+    drop(slow);
+    let result = tokio::time::timeout(DEADLINE, blocked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.is_ok() || matches!(result, Err(Error::Closed { .. })));
+    let stats = bus.snapshot().stats;
+    // One queued message discarded with the subscription; the blocked one went nowhere.
+    assert_eq!(
+        stats.discarded + stats.unrouted,
+        2,
+        "a published message was neither delivered nor counted: {stats:?}"
+    );
+}

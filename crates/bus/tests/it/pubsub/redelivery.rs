@@ -216,3 +216,35 @@ async fn a_long_backoff_after_a_long_idle_time_is_still_redelivered() {
         stats.redelivered
     );
 }
+
+/// A redelivery already placed in the retry lane when the bus closes is discarded; its
+/// in-flight slot must be given back, as one still waiting out its backoff gives it back.
+#[tokio::test(start_paused = true)]
+async fn a_queued_redelivery_discarded_on_close_gives_its_slot_back() {
+    let bus = bus(PubSubConfig::builder().redelivery_delay(Duration::from_millis(10)));
+    let mut subscription = bus
+        .subscribe_with("t", SubscribeOptions::default())
+        .unwrap();
+    bus.publish("t", msg("m")).await.unwrap();
+    recv(&mut subscription).await.nack();
+    // The backoff ends and the bus's task puts the message in the retry lane; the stream
+    // is not polled, so it stays there.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let before = subscription.stats();
+    assert_eq!(
+        (before.redelivered, before.queue_depth, before.in_flight),
+        (1, 1, 1)
+    );
+    bus.close().await.unwrap();
+    assert_eq!(
+        bus.snapshot().stats.discarded,
+        1,
+        "the redelivery was discarded"
+    );
+    assert_eq!(
+        subscription.stats().in_flight,
+        0,
+        "{:?}",
+        subscription.stats()
+    );
+}
