@@ -38,9 +38,10 @@ impl Engine {
     /// Stopping again, or concurrently, is fine: every call returns the report of the one
     /// shutdown, which runs in a task of the engine's own, so that a `stop` given up
     /// part-way (a timeout around it) neither cancels it nor has it redone by the next.
-    /// A subscriber or publisher whose `close` panics counts as a close that failed. Stopping an engine whose start failed or was given up (its future
-    /// dropped) returns a report with no messages, once the subscribers that the start had
-    /// subscribed are closed (see [`start`](Self::start)).
+    /// A subscriber or publisher whose `close` panics counts as a close that failed.
+    /// Stopping an engine whose start failed or was given up (its future dropped) returns a
+    /// report with no messages, once the subscribers that the start had subscribed are
+    /// closed (see [`start`](Self::start)).
     ///
     /// Stopping an engine that is `Starting` interrupts the start: it gives up, as if its
     /// future were dropped, and returns [`EngineError::StartInterrupted`]; `stop` waits for
