@@ -92,9 +92,11 @@ impl Engine {
         let inner = &self.inner;
         if !inner.shutdown_started.swap(true, Ordering::AcqRel) {
             let engine = self.clone();
+            // Cancelled however the task ends, even dropped before its first poll (a
+            // runtime shutting down), so that no `stop` waits forever.
+            let done = inner.shutdown_done.clone().drop_guard();
             inner.lifecycle_tasks.spawn(async move {
-                // Cancelled however the task ends, so that no `stop` waits forever.
-                let _done = engine.inner.shutdown_done.clone().drop_guard();
+                let _done = done;
                 let report = engine.shutdown(timeout).await;
                 // Only this task sets it.
                 let _ = engine.inner.report.set(report);
