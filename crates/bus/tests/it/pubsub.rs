@@ -78,3 +78,29 @@ async fn ends(subscription: &mut Subscription) -> bool {
 fn numbers(count: usize) -> Vec<String> {
     (0..count).map(|n| n.to_string()).collect()
 }
+
+/// A subscription to `t` with a queue of one, full, and a publish to it blocked for room
+/// (an hour at most): the subscription, and the blocked publish's task.
+async fn blocked_behind_a_full_queue(
+    bus: &MemoryPubSub,
+) -> (
+    Subscription,
+    tokio::task::JoinHandle<switchyard_core::Result<()>>,
+) {
+    let options = switchyard_bus::pubsub::SubscribeOptions::builder()
+        .buffer(1)
+        .policy(switchyard_bus::pubsub::SlowConsumerPolicy::Block {
+            timeout: Duration::from_secs(3600),
+        })
+        .build()
+        .unwrap();
+    let slow = bus.subscribe_with("t", options).unwrap();
+    bus.publish("t", msg("fills the queue")).await.unwrap();
+    let blocked = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished(), "the queue is full");
+    (slow, blocked)
+}

@@ -1,6 +1,6 @@
 //! Closing, use after close, and unsubscribing by dropping a stream.
 
-use switchyard_bus::pubsub::{SlowConsumerPolicy, SubscribeOptions};
+use switchyard_bus::pubsub::SubscribeOptions;
 use switchyard_core::Error;
 
 use super::*;
@@ -69,21 +69,7 @@ async fn close_ends_a_stream_that_waits_for_an_ack() {
 #[tokio::test(start_paused = true)]
 async fn close_fails_a_publisher_blocked_on_a_full_queue() {
     let bus = default_bus();
-    let options = SubscribeOptions::builder()
-        .buffer(1)
-        .policy(SlowConsumerPolicy::Block {
-            timeout: Duration::from_secs(3600),
-        })
-        .build()
-        .unwrap();
-    let _slow = bus.subscribe_with("t", options).unwrap();
-    bus.publish("t", msg("fills the queue")).await.unwrap();
-    let blocked = {
-        let bus = bus.clone();
-        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
-    };
-    tokio::task::yield_now().await;
-    assert!(!blocked.is_finished());
+    let (_slow, blocked) = blocked_behind_a_full_queue(&bus).await;
     bus.close().await.unwrap();
     let result = tokio::time::timeout(DEADLINE, blocked)
         .await

@@ -178,21 +178,7 @@ async fn memory_stays_bounded_when_the_consumer_nacks_everything() {
 #[tokio::test(start_paused = true)]
 async fn a_blocked_publish_whose_subscription_leaves_is_counted() {
     let bus = default_bus();
-    let options = SubscribeOptions::builder()
-        .buffer(1)
-        .policy(SlowConsumerPolicy::Block {
-            timeout: Duration::from_secs(3600),
-        })
-        .build()
-        .unwrap();
-    let slow = bus.subscribe_with("t", options).unwrap();
-    bus.publish("t", msg("fills the queue")).await.unwrap();
-    let blocked = {
-        let bus = bus.clone();
-        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
-    };
-    tokio::task::yield_now().await;
-    assert!(!blocked.is_finished());
+    let (slow, blocked) = blocked_behind_a_full_queue(&bus).await;
     drop(slow);
     let result = tokio::time::timeout(DEADLINE, blocked)
         .await
