@@ -6,7 +6,9 @@
 //! Those lookups repeat their topics, as a router's traffic does: they measure the
 //! steady state, in which the lazy DFA of the default [`GlobEngine`] answers from its
 //! cached steps (the measurement looks each topic up twice before timing, which is when
-//! the DFA caches it). Beside them, for the record:
+//! the DFA caches it). Each size is timed in [`ROUNDS`] rounds that alternate with the 1k
+//! table its scaling figure divides by, so that the machine's drift over the minutes of a
+//! run does not pass for growth. Beside them, for the record:
 //!
 //! - `G4.glob_first_sight_*`: the p50 and p99 of [`FIRST_SIGHT`] topics on an index that
 //!   has looked nothing up yet, each once, against the same lookups with the trie walk
@@ -54,6 +56,9 @@ const COARSE_CLOCK_NS: f64 = 40.0;
 /// Lookups per timing when the clock is coarse.
 const BATCH: usize = 8;
 
+/// Rounds in which a table and the 1k reference are timed alternately.
+const ROUNDS: usize = 4;
+
 /// Seed of the workloads: the same tables and topics in every run.
 const SEED: u64 = 0x5157_0004;
 
@@ -73,10 +78,21 @@ fn build_with(routes: &[Route], engine: GlobEngine) -> PatternIndex<u32> {
     builder.build()
 }
 
+/// Timings of single lookups, pooled over several rounds.
+#[derive(Default)]
 struct Latency {
-    p50: f64,
-    p99: f64,
+    times: Vec<f64>,
     hit_rate: f64,
+}
+
+impl Latency {
+    fn p50(&mut self) -> f64 {
+        quantile(&mut self.times, 0.50)
+    }
+
+    fn p99(&mut self) -> f64 {
+        quantile(&mut self.times, 0.99)
+    }
 }
 
 /// The median cost of reading the clock twice, in ns, to subtract from every timing.
@@ -91,23 +107,32 @@ fn clock_overhead() -> f64 {
     samples[samples.len() / 2] as f64
 }
 
-/// Times `samples` timings of `find_first` over `topics`, one lookup per timing, or
-/// [`BATCH`] lookups per timing on a coarse clock (then each sample is their mean).
-fn measure(index: &PatternIndex<u32>, topics: &[String], samples: usize, overhead: f64) -> Latency {
+/// Adds `samples` timings of `find_first` over `topics` to `into`, one lookup per timing,
+/// or [`BATCH`] lookups per timing on a coarse clock (then each sample is their mean).
+fn measure(
+    index: &PatternIndex<u32>,
+    topics: &[String],
+    samples: usize,
+    overhead: f64,
+    into: &mut Latency,
+) {
     let batch = if overhead < COARSE_CLOCK_NS { 1 } else { BATCH };
     let hits = topics
         .iter()
         .filter(|topic| index.find_first(topic).is_some())
         .count();
+    into.hit_rate = hits as f64 / topics.len() as f64;
     // A second look: the lazy DFA caches a topic's transitions on its second sight, and
     // this measures the steady state of repeated topics.
     for topic in topics {
         black_box(index.find_first(topic));
     }
-    // Written once before timing, so that no page of it is first touched while timing.
-    let mut times = vec![0.0; samples];
-    times.fill(1.0);
-    times.clear();
+    // Reserved and written before timing, so that no page of it is first touched while
+    // timing.
+    let times = &mut into.times;
+    let filled = times.len();
+    times.resize(filled + samples, 1.0);
+    times.truncate(filled);
     let mut at = 0;
     for _ in 0..samples {
         let start = Instant::now();
@@ -118,12 +143,52 @@ fn measure(index: &PatternIndex<u32>, topics: &[String], samples: usize, overhea
         let elapsed = start.elapsed().as_nanos() as f64;
         times.push(((elapsed - overhead) / batch as f64).max(0.0));
     }
-    times.sort_unstable_by(f64::total_cmp);
-    Latency {
-        p50: times[times.len() / 2],
-        p99: times[times.len() * 99 / 100],
-        hit_rate: hits as f64 / topics.len() as f64,
+}
+
+/// The table's lookups and hot-set lookups, and the 1k table's timed in alternation with
+/// them.
+#[derive(Default)]
+struct Paired {
+    latency: Latency,
+    hot: Latency,
+    reference: Latency,
+    reference_hot: Latency,
+}
+
+/// Times `index` and the 1k `reference` in [`ROUNDS`] alternating rounds, so that the
+/// machine's drift over a run (2 to 3x on this machine) hits a size and the 1k table that
+/// its scaling figure divides by alike.
+fn measure_paired(
+    index: &PatternIndex<u32>,
+    topics: &[String],
+    reference: &(PatternIndex<u32>, Vec<String>),
+    samples: usize,
+    overhead: f64,
+) -> Paired {
+    let (reference, reference_topics) = reference;
+    let per_round = samples / ROUNDS;
+    let mut paired = Paired::default();
+    for _ in 0..ROUNDS {
+        measure(index, topics, per_round, overhead, &mut paired.latency);
+        measure(
+            reference,
+            reference_topics,
+            per_round,
+            overhead,
+            &mut paired.reference,
+        );
+        let hot = &topics[..HOT_TOPICS];
+        measure(index, hot, per_round, overhead, &mut paired.hot);
+        let reference_hot = &reference_topics[..HOT_TOPICS];
+        measure(
+            reference,
+            reference_hot,
+            per_round,
+            overhead,
+            &mut paired.reference_hot,
+        );
     }
+    paired
 }
 
 /// p50 and p99 of lookups of `topics` on an index that has looked up nothing yet, each
@@ -148,10 +213,15 @@ pub(crate) fn run(quick: bool) {
     let samples = if quick { 200_000 } else { 1_000_000 };
     let overhead = clock_overhead();
     eprintln!("G4: clock overhead {overhead:.0} ns per timing, subtracted");
+    // The 1k table that each size's scaling figure divides by, timed beside each size.
+    let reference = {
+        let load = workload::globs(1_000, TOPICS, SEED);
+        (build(&load.routes), load.topics)
+    };
 
     let mut rows = Vec::new();
-    let mut medians = Vec::new();
-    let mut hot_medians = Vec::new();
+    let mut scaling = Vec::new();
+    let mut hot_scaling = Vec::new();
     for (size, label) in SIZES {
         let started = Instant::now();
         // The first `TOPICS` are the same whatever the count: the generator draws them first.
@@ -161,17 +231,24 @@ pub(crate) fn run(quick: bool) {
         let built = started.elapsed();
         // First, while the index has seen nothing.
         let (first_p50, first_p99) = first_sight(&index, unseen, overhead);
-        let latency = measure(&index, topics, samples, overhead);
-        let hot = measure(&index, &topics[..HOT_TOPICS], samples, overhead);
+        let Paired {
+            mut latency,
+            mut hot,
+            mut reference,
+            mut reference_hot,
+        } = measure_paired(&index, topics, &reference, samples, overhead);
         eprintln!(
             "G4: {label:>4} globs built in {built:.2?}; find_first p50 {:.1} ns, p99 {:.1} ns \
              ({TOPICS} topics, {:.0}% match); hot set of {HOT_TOPICS}: p50 {:.1} ns, p99 {:.1} ns; \
-             first sight: p50 {first_p50:.1} ns, p99 {first_p99:.1} ns",
-            latency.p50,
-            latency.p99,
+             first sight: p50 {first_p50:.1} ns, p99 {first_p99:.1} ns; 1k beside it: p50 {:.1} ns, \
+             hot p50 {:.1} ns",
+            latency.p50(),
+            latency.p99(),
             latency.hit_rate * 100.0,
-            hot.p50,
-            hot.p99,
+            hot.p50(),
+            hot.p99(),
+            reference.p50(),
+            reference_hot.p50(),
         );
         if size == 10_000 || size == 1_000_000 {
             // The same table with the trie walk alone, beside the DFA: what the DFA costs a
@@ -191,43 +268,40 @@ pub(crate) fn run(quick: bool) {
                 ));
             }
             if size == 10_000 {
-                let walked = measure(&walk, topics, samples, overhead);
+                let mut walked = Latency::default();
+                measure(&walk, topics, samples, overhead, &mut walked);
                 let goal = "the issue's p99 goal, 250 ns";
                 for (id, value) in [
-                    ("G4.glob_10k.p50", latency.p50),
-                    ("G4.glob_10k.p99", latency.p99),
+                    ("G4.glob_10k.p50", latency.p50()),
+                    ("G4.glob_10k.p99", latency.p99()),
                 ] {
                     rows.push(row(id, value, "ns", goal, P99_GOAL_NS, 1.0));
                 }
                 for (id, value) in [
-                    ("G4.glob_10k.walk.p50", walked.p50),
-                    ("G4.glob_10k.walk.p99", walked.p99),
+                    ("G4.glob_10k.walk.p50", walked.p50()),
+                    ("G4.glob_10k.walk.p99", walked.p99()),
                 ] {
                     rows.push(report(id, value, "ns", goal, P99_GOAL_NS));
                 }
             }
         }
-        medians.push((label, latency.p50));
-        hot_medians.push((label, hot.p50));
+        scaling.push((label, latency.p50(), reference.p50()));
+        hot_scaling.push((label, hot.p50(), reference_hot.p50()));
     }
 
-    for (id, medians, baseline) in [
+    for (id, figures, baseline) in [
         (
             "G4.glob_scaling",
-            medians,
-            "p50 of the same lookups at 1k globs",
+            scaling,
+            "p50 of the same lookups at 1k globs, timed in alternation with it",
         ),
         (
             "G4.glob_scaling_hot",
-            hot_medians,
-            "p50 of the same hot-set lookups at 1k globs",
+            hot_scaling,
+            "p50 of the same hot-set lookups at 1k globs, timed in alternation with it",
         ),
     ] {
-        let reference = medians
-            .iter()
-            .find(|(label, _)| *label == "1k")
-            .map_or(f64::NAN, |&(_, p50)| p50);
-        for (label, p50) in medians {
+        for (label, p50, reference) in figures {
             rows.push(row(
                 &format!("{id}.{label}"),
                 p50,
