@@ -31,7 +31,9 @@
 //! outside a group gets every message published on a topic it matches. Subscriptions to
 //! the same topic or pattern text in the same [group](SubscribeOptionsBuilder::group) share
 //! the messages: each goes to one member, round-robin, skipping members whose queue is full
-//! while another has room.
+//! while another has room. A group is its topic and name: a publish that waits for room
+//! while a group is emptied and formed again delivers to the group as it is then, as a
+//! redelivery does.
 //!
 //! # Delivery and the ack contract
 //!

@@ -4,7 +4,10 @@
 //! It is synchronous until a target blocks: only then does an async part, boxed, wait for
 //! room. The common case thus builds no timer and moves no large future around.
 
-use std::{sync::PoisonError, time::Duration};
+use std::{
+    sync::{Arc, PoisonError},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use switchyard_core::{Attributes, Error, Message, Result, deadline::deadline};
@@ -164,6 +167,9 @@ impl Shared {
                     }
                 }
             }
+            // The targets after this one were routed before the wait; some may be stale.
+            let mut routed = routed;
+            self.follow_groups(&mut routed, at + 1);
             match self.offer_from(routed.view(), at + 1, rest, first_error, routed_any) {
                 Step::Done(result) => return result,
                 Step::Blocked(next) => blocked = next,
@@ -188,41 +194,80 @@ impl Shared {
         }
     }
 
-    /// Waits until a member of `target` has room, up to `timeout`, and offers again.
-    /// Waits for room in `target` and queues `entry` there; `Ok(false)` if the target's
-    /// subscriptions left meanwhile, so that the message went nowhere.
+    /// Waits for room in `target`, up to `timeout`, and queues `entry` there; `Ok(false)`
+    /// if the target's subscriptions left meanwhile, so that the message went nowhere.
     async fn wait_for_room(
         &self,
-        target: &Target,
+        target: &Arc<Target>,
         entry: Entry,
         timeout: Duration,
     ) -> Result<bool> {
         let deadline = deadline(Instant::now(), timeout);
         let mut slot = Some(entry);
-        loop {
-            // Registered before offering again, so that room made in between is not missed.
-            let room = target.space().notified();
-            tokio::pin!(room);
-            room.as_mut().enable();
-            match target.offer(&mut slot) {
-                Offer::Blocked { .. } => {}
-                offer => {
-                    let gone = matches!(offer, Offer::Gone);
-                    return self.settled(offer).map(|()| !gone);
+        let mut target = Arc::clone(target);
+        'wait: loop {
+            let successor = 'offer: {
+                // Registered before offering again, so that room made in between is not
+                // missed.
+                let room = target.space().notified();
+                tokio::pin!(room);
+                room.as_mut().enable();
+                match target.offer(&mut slot) {
+                    Offer::Blocked { .. } => {}
+                    // A group whose last member left while this publish waited, and which a
+                    // new member formed again, is the same group: the message goes to it,
+                    // or it would be lost while the group has a member.
+                    Offer::Gone => match self.successor(&target) {
+                        Some(successor) => break 'offer successor,
+                        None => return self.settled(Offer::Gone).map(|()| false),
+                    },
+                    offer => return self.settled(offer).map(|()| true),
                 }
-            }
-            if tokio::time::timeout_at(deadline, room).await.is_err() {
-                metrics::counter!("switchyard_bus_pubsub_publish_rejected_total", "reason" => "timeout")
-                    .increment(1);
-                return Err(Error::Timeout {
-                    operation: "publish to a full subscription queue",
-                    after: timeout,
-                });
-            }
-            if self.is_closed() {
-                return Err(closed_error());
+                if tokio::time::timeout_at(deadline, room).await.is_err() {
+                    metrics::counter!("switchyard_bus_pubsub_publish_rejected_total", "reason" => "timeout")
+                        .increment(1);
+                    return Err(Error::Timeout {
+                        operation: "publish to a full subscription queue",
+                        after: timeout,
+                    });
+                }
+                if self.is_closed() {
+                    return Err(closed_error());
+                }
+                continue 'wait;
+            };
+            target = successor;
+        }
+    }
+
+    /// Points the targets of a publish that waited, from `start` on, at the live targets of
+    /// their groups: a group emptied and formed again while the publish waited is the same
+    /// group under a new target, and the old one takes nothing. A group whose new target is
+    /// routed already (the old one was still in the pattern index when the publish routed)
+    /// is left as it is, so that it does not get the message twice.
+    fn follow_groups(&self, routed: &mut Routed, start: usize) {
+        for at in start..routed.view().len() {
+            let Some(target) = routed.view().get(at).cloned() else {
+                break;
+            };
+            let successor = self
+                .successor(&target)
+                .filter(|successor| !routed.view().contains(successor));
+            if let Some(successor) = successor {
+                routed.replace(at, successor);
             }
         }
+    }
+
+    /// The live target of `target`'s consumer group if it is another one: the group was
+    /// emptied and formed again. Only a removed target can have been replaced (a group's
+    /// target is marked removed, under the registry's lock, before another can form), so
+    /// the registry's lock is taken only for those.
+    fn successor(&self, target: &Arc<Target>) -> Option<Arc<Target>> {
+        let group = target.group.as_ref().filter(|_| target.is_removed())?;
+        self.registry()
+            .group(&target.subject, group)
+            .filter(|live| !Arc::ptr_eq(live, target))
     }
 }
 

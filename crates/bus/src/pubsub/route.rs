@@ -23,6 +23,24 @@ impl Routed {
         }
     }
 
+    /// Puts `target` at position `at` in place of the one there.
+    pub(super) fn replace(&mut self, at: usize, target: Arc<Target>) {
+        let exact_len = self.exact.as_ref().map_or(0, |exact| exact.len());
+        match at.checked_sub(exact_len) {
+            // The exact list is the topic table's, shared: changed in a copy.
+            None => {
+                let mut exact = self.exact.as_deref().unwrap_or_default().to_vec();
+                exact[at] = target;
+                self.exact = Some(exact.into());
+            }
+            Some(at) => {
+                if let Some(slot) = self.patterns.get_mut(at) {
+                    *slot = target;
+                }
+            }
+        }
+    }
+
     /// Every target, exact ones first.
     #[cfg(test)]
     pub(super) fn iter(&self) -> impl ExactSizeIterator<Item = &Arc<Target>> {
@@ -53,6 +71,11 @@ impl RouteView<'_> {
     /// Whether there is no target.
     pub(super) fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Whether `target` is one of the targets.
+    pub(super) fn contains(&self, target: &Arc<Target>) -> bool {
+        (0..self.len()).any(|at| self.get(at).is_some_and(|found| Arc::ptr_eq(found, target)))
     }
 
     /// The number of targets.

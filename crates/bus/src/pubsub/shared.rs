@@ -168,11 +168,19 @@ impl Shared {
         // A held redelivery that no member takes gives its in-flight slot back.
         let discarded = match heir {
             Some(target) => {
-                let lost_held = held
-                    .map(|entry| target.place_retry(Some(member), entry))
-                    .filter(Result::is_err)
-                    .inspect(|_| member.release_slot())
-                    .count();
+                let mut lost_held = 0;
+                for entry in held {
+                    match target.place_retry(Some(member), entry) {
+                        // A redelivery moved to another member's queue is counted there, as
+                        // `SubscriptionStats::redelivered` says and as one the bus's task
+                        // moves is.
+                        Ok(heir) => heir.on_redelivered(),
+                        Err(_) => {
+                            member.release_slot();
+                            lost_held += 1;
+                        }
+                    }
+                }
                 let lost_fresh = fresh
                     .map(|entry| target.place_retry(None, entry))
                     .filter(Result::is_err)
@@ -181,12 +189,17 @@ impl Shared {
             }
             None => held.inspect(|_| member.release_slot()).count() + fresh.count(),
         };
-        let reason = if self.is_closed() {
+        self.counters.discarded(discarded, self.discard_reason());
+    }
+
+    /// Why a message that no member took is discarded: the bus closed (which also closes
+    /// every subscription), or its subscriptions left.
+    fn discard_reason(&self) -> &'static str {
+        if self.is_closed() {
             "closed"
         } else {
             "unsubscribed"
-        };
-        self.counters.discarded(discarded, reason);
+        }
     }
 
     /// Places a nacked message whose backoff is over: with a member of its subscription's
@@ -215,7 +228,9 @@ impl Shared {
             }
             Err(_) => {
                 origin.release_slot();
-                self.counters.discarded(1, "unsubscribed");
+                // A close on another thread, while this task placed the message, also
+                // fails the placement: that is not an unsubscribe.
+                self.counters.discarded(1, self.discard_reason());
             }
         }
     }
@@ -272,3 +287,6 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -170,28 +170,36 @@ impl Target {
             return Offer::Gone;
         }
         let start = self.start(count);
-        let mut first_full = None;
-        for step in 0..count {
-            let member = &members[wrap(start + step, count)];
-            match member.queue.try_push(entry) {
-                Push::Accepted => return Offer::Accepted,
-                Push::Full => {
-                    first_full.get_or_insert(member);
+        // Each pass but the last finds one more member closed (a closed queue stays closed),
+        // so this ends after at most `count + 1` passes.
+        loop {
+            let mut first_full = None;
+            for step in 0..count {
+                let member = &members[wrap(start + step, count)];
+                match member.queue.try_push(entry) {
+                    Push::Accepted => return Offer::Accepted,
+                    Push::Full => {
+                        first_full.get_or_insert(member);
+                    }
+                    Push::Closed => {}
                 }
-                Push::Closed => {}
             }
-        }
-        let Some(member) = first_full else {
-            return Offer::Gone;
-        };
-        match member.policy {
-            SlowConsumerPolicy::Block { timeout } => Offer::Blocked { timeout },
-            SlowConsumerPolicy::DropOldest => match member.queue.push_drop_oldest(entry) {
-                Some(true) => Offer::DroppedOldest(Arc::clone(member)),
-                Some(false) => Offer::Accepted,
-                None => Offer::Gone,
-            },
-            SlowConsumerPolicy::Fail => Offer::Rejected(Arc::clone(member)),
+            let Some(member) = first_full else {
+                return Offer::Gone;
+            };
+            return match member.policy {
+                SlowConsumerPolicy::Block { timeout } => Offer::Blocked { timeout },
+                SlowConsumerPolicy::DropOldest => match member.queue.push_drop_oldest(entry) {
+                    Some(true) => Offer::DroppedOldest(Arc::clone(member)),
+                    Some(false) => Offer::Accepted,
+                    // The member left after it was found full, so the entry is still here:
+                    // offer it to the others again rather than lose it while some of them
+                    // are open. Only another thread's unsubscribe can get in between.
+                    None if entry.is_some() => continue,
+                    None => Offer::Gone,
+                },
+                SlowConsumerPolicy::Fail => Offer::Rejected(Arc::clone(member)),
+            };
         }
     }
 

@@ -414,3 +414,104 @@ async fn a_member_joining_a_full_group_unblocks_its_publishers() {
     );
     assert_eq!(body(&recv(&mut joined).await), "blocked");
 }
+
+/// A publish blocked on the only member of a group, which leaves, while a new member forms
+/// the group again: the group is the same (same topic, same name), so the new member gets
+/// the message. It used to go nowhere, counted as unrouted, though the group had a member
+/// with room when the publish returned `Ok`.
+#[tokio::test(start_paused = true)]
+async fn a_publish_blocked_on_a_group_that_is_emptied_and_formed_again_reaches_the_new_member() {
+    let bus = default_bus();
+    let options = blocking_member("g", 1, Duration::from_secs(3600));
+    let only = bus.subscribe_with("t", options.clone()).unwrap();
+    bus.publish("t", msg("fills the only member"))
+        .await
+        .unwrap();
+    let blocked = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished(), "the only member is full");
+
+    // The publisher is not polled in between: the group is empty for no moment it sees.
+    drop(only);
+    let mut formed_again = bus.subscribe_with("t", options).unwrap();
+    let result = tokio::time::timeout(DEADLINE, blocked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(body(&recv(&mut formed_again).await), "blocked");
+    let stats = bus.snapshot().stats;
+    // Only the queued message left with the member that took it.
+    assert_eq!((stats.unrouted, stats.discarded), (0, 1), "{stats:?}");
+}
+
+/// The same, for a group the publish had not reached yet: it waited for room in another
+/// subscription meanwhile. The group used to miss the message without it being counted
+/// anywhere, since the other subscription took it.
+#[tokio::test(start_paused = true)]
+async fn a_group_formed_again_while_a_publish_waits_elsewhere_still_gets_the_message() {
+    let bus = default_bus();
+    let slow = SubscribeOptions::builder()
+        .buffer(1)
+        .policy(SlowConsumerPolicy::Block {
+            timeout: Duration::from_secs(3600),
+        })
+        .build()
+        .unwrap();
+    let mut slow = bus.subscribe_with("t", slow).unwrap();
+    let only = bus.subscribe_with("t", member_of("g")).unwrap();
+    bus.publish("t", msg("fills the slow one")).await.unwrap();
+    let blocked = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished(), "the slow subscription is full");
+
+    drop(only);
+    let mut formed_again = bus.subscribe_with("t", member_of("g")).unwrap();
+    assert_eq!(
+        recv_acked(&mut slow, 2).await,
+        ["fills the slow one", "blocked"]
+    );
+    let result = tokio::time::timeout(DEADLINE, blocked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(recv_acked(&mut formed_again, 1).await, ["blocked"]);
+}
+
+/// A redelivery waiting in a leaving member's queue moves to another member of its group:
+/// `SubscriptionStats::redelivered` counts redeliveries placed in a subscription's queue,
+/// moved ones included, so the member it moves to counts it, as it does when the bus's task
+/// moves one. The move by a leaving member used to go uncounted.
+#[tokio::test(start_paused = true)]
+async fn a_redelivery_handed_over_by_a_leaving_member_is_counted_where_it_goes() {
+    let bus = bus(PubSubConfig::builder().redelivery_delay(Duration::from_millis(10)));
+    let mut leaving = bus.subscribe_with("t", member_of("g")).unwrap();
+    bus.publish("t", msg("m")).await.unwrap();
+    recv(&mut leaving).await.nack();
+    // On the paused clock: the backoff ends at once and the bus's task puts the message in
+    // the leaving member's retry lane; its stream is not polled, so it stays there.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(leaving.stats().redelivered, 1);
+
+    let mut staying = bus.subscribe_with("t", member_of("g")).unwrap();
+    drop(leaving);
+    assert_eq!(recv_acked(&mut staying, 1).await, ["m"]);
+    let stats = staying.stats();
+    assert_eq!(
+        (
+            stats.delivered,
+            stats.redelivered,
+            stats.acked,
+            stats.in_flight
+        ),
+        (1, 1, 1, 0),
+        "{stats:?}"
+    );
+}
