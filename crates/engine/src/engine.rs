@@ -324,8 +324,9 @@ impl Engine {
         self.lifecycle().state
     }
 
-    /// The state, what is registered, what is in flight, the queue depths and each
-    /// component's error count and last error (redacted).
+    /// The state, what is registered, what is in flight, the queue depths, each
+    /// component's error count and last error (redacted), and, should a task of the running
+    /// pipeline have ended unexpectedly, why the engine is [degraded](Health::degraded).
     pub fn health(&self) -> Health {
         let (state, components, running) = {
             let lifecycle = self.lifecycle();
@@ -336,7 +337,10 @@ impl Engine {
             )
         };
         let count = |kind: ComponentKind| components.iter().filter(|c| c.kind() == kind).count();
-        let queues: Vec<QueueHealth> = running.map(|running| running.queues()).unwrap_or_default();
+        let (queues, degraded): (Vec<QueueHealth>, _) = match running {
+            Some(running) => (running.queues(), running.degraded()),
+            None => (Vec::new(), None),
+        };
         Health {
             state,
             subscribers: count(ComponentKind::Subscriber),
@@ -346,6 +350,7 @@ impl Engine {
             counts: self.inner.counters.snapshot(),
             queues,
             components: components.iter().map(|c| c.snapshot()).collect(),
+            degraded,
         }
     }
 }

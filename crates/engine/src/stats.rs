@@ -4,7 +4,7 @@
 use std::{
     error::Error as StdError,
     sync::{
-        Arc, Mutex, PoisonError,
+        Arc, Mutex, OnceLock, PoisonError,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
@@ -112,6 +112,25 @@ impl Counters {
             loop_overflows: self.loop_overflows.load(Ordering::Relaxed),
             hop_limited: self.hop_limited.load(Ordering::Relaxed),
         }
+    }
+}
+
+/// Why a running pipeline stopped working before `stop` asked it to: the first task of the
+/// run that ended unexpectedly, shown as [`Health::degraded`](crate::Health::degraded).
+#[derive(Debug, Default)]
+pub(crate) struct Degraded(OnceLock<String>);
+
+impl Degraded {
+    /// Records `reason`, redacted and bounded, unless a reason is on record already: the
+    /// first failure is the cause, and what follows from it is not news.
+    pub(crate) fn set(&self, reason: &str) {
+        let redacted = switchyard_core::redact(reason);
+        let _first = self.0.set(truncate(&redacted, MAX_ERROR_LEN).to_owned());
+    }
+
+    /// The reason, if one is on record.
+    pub(crate) fn reason(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
     }
 }
 

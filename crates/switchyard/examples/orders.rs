@@ -364,6 +364,9 @@ fn print_outcome(outcome: &Outcome) {
         counts.loop_overflows,
         counts.hop_limited,
     );
+    if let Some(reason) = &health.degraded {
+        println!("  degraded: {reason}");
+    }
     for component in health
         .components
         .iter()

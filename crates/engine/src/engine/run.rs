@@ -19,7 +19,7 @@ use crate::{
         publish::{Target, topic_of},
         worker::Worker,
     },
-    stats::Counters,
+    stats::{Counters, Degraded},
 };
 
 /// What runs between `start` and `stop`: the tasks, the signals that stop them, and what
@@ -59,6 +59,11 @@ impl Running {
             });
         }
         queues
+    }
+
+    /// Why this run stopped working before `stop`, if it did.
+    pub(super) fn degraded(&self) -> Option<String> {
+        self.pipeline.degraded.reason().map(str::to_owned)
     }
 
     /// Ends every task now; each nacks what it holds.
@@ -164,6 +169,7 @@ pub(super) async fn wire(
         signals: signals.clone(),
         max_hops: config.max_hops,
         no_dead_letter_warnings: Throttle::default(),
+        degraded: Degraded::default(),
     });
 
     let mut routes = Vec::with_capacity(routers.len());

@@ -200,6 +200,7 @@ async fn run_message(shared: Arc<Shared>, envelope: Envelope, permit: OwnedSemap
 async fn answer(shared: &Shared, envelope: Envelope) {
     let Envelope {
         channel,
+        registration,
         session,
         mut message,
         received_at,
@@ -238,7 +239,7 @@ async fn answer(shared: &Shared, envelope: Envelope) {
         .iter()
         .map(|reply| reply_to.stamp(reply.detached(), duration));
 
-    if deliver(shared, &channel, &session, replies).await {
+    if deliver(shared, &channel, registration, &session, replies).await {
         message.ack();
     } else {
         message.nack();
@@ -297,9 +298,14 @@ async fn call(
 /// Sends each reply through the channel, each within the send timeout. Returns whether the
 /// channel accepted them all; it stops at the first refusal. Every reply not delivered (the
 /// refused one and those after it) is counted, and the refusal logged (throttled).
+///
+/// The channel is the one of `registration`, which received the request: once it is
+/// unregistered, its replies are dropped, even if another channel has taken its name since
+/// (its sessions are not the request's, though they may be named alike).
 async fn deliver(
     shared: &Shared,
     channel_name: &str,
+    registration: u64,
     session: &str,
     mut replies: impl ExactSizeIterator<Item = Message>,
 ) -> bool {
@@ -310,7 +316,7 @@ async fn deliver(
         )
         .increment(count as u64);
     };
-    let Some(channel) = shared.registry.get(channel_name) else {
+    let Some(channel) = shared.registry.get_registration(channel_name, registration) else {
         undelivered(replies.len());
         if let Some(suppressed) = shared.warnings.admit() {
             tracing::warn!(suppressed, "channel no longer registered: reply dropped");

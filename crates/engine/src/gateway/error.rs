@@ -9,7 +9,8 @@ use switchyard_core::Message;
 /// them.
 ///
 /// Messages name channels and settings, never outside text: channel names are chosen by
-/// the application, and wrapped errors are rendered through
+/// the application, and still redacted and bounded where they may not be (a name that
+/// matches no channel, or breaks the rules); wrapped errors are rendered through
 /// [`switchyard_core::report`], which redacts credentials.
 ///
 /// ```
@@ -24,7 +25,8 @@ pub enum GatewayError {
     /// No channel of that name is registered.
     #[error("no channel named `{channel}` is registered")]
     UnknownChannel {
-        /// The name that matched nothing.
+        /// The name that matched nothing, redacted and cut to
+        /// [`MAX_CHANNEL_NAME_LEN`](super::MAX_CHANNEL_NAME_LEN) characters.
         channel: String,
     },
 
@@ -45,7 +47,8 @@ pub enum GatewayError {
     /// A channel name breaks the naming rules.
     #[error("invalid channel name {name:?}: {reason}")]
     InvalidChannelName {
-        /// The rejected name, cut to a bounded length.
+        /// The rejected name, redacted and cut to
+        /// [`MAX_CHANNEL_NAME_LEN`](super::MAX_CHANNEL_NAME_LEN) characters.
         name: String,
         /// Which rule it breaks.
         reason: &'static str,

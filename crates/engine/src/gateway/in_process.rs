@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use async_trait::async_trait;
 use switchyard_core::{Error, Message, Result};
-use tokio::sync::mpsc;
+use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use super::{Channel, ChannelTask, GatewayError, InboxClosed, InboxSender, Outgoing};
@@ -74,6 +74,9 @@ impl State {
 impl InProcessChannel {
     /// A channel called `name` and its handle, with room for `reply_capacity` unread
     /// replies.
+    ///
+    /// Fails with [`GatewayError::InvalidConfig`] for a `reply_capacity` of zero or over
+    /// [`Semaphore::MAX_PERMITS`].
     pub fn new(
         name: impl Into<String>,
         reply_capacity: usize,
@@ -82,6 +85,13 @@ impl InProcessChannel {
             return Err(GatewayError::InvalidConfig {
                 setting: "reply_capacity",
                 reason: "must not be zero",
+            });
+        }
+        // Tokio panics on a channel larger than this.
+        if reply_capacity > Semaphore::MAX_PERMITS {
+            return Err(GatewayError::InvalidConfig {
+                setting: "reply_capacity",
+                reason: "is larger than a tokio channel can hold (Semaphore::MAX_PERMITS)",
             });
         }
         let state = Arc::new(State::default());

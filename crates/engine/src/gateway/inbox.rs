@@ -14,6 +14,9 @@ pub(super) struct Envelope {
     /// The channel it came through, stamped by the gateway (a channel cannot claim another
     /// channel's name).
     pub(super) channel: Arc<str>,
+    /// The channel's registration, so that replies go back to that channel, not to one
+    /// registered since under the same name.
+    pub(super) registration: u64,
     /// The session within the channel.
     pub(super) session: String,
     /// The message.
@@ -33,6 +36,7 @@ pub(super) struct Envelope {
 #[derive(Clone)]
 pub struct InboxSender {
     channel: Arc<str>,
+    registration: u64,
     tx: mpsc::Sender<Envelope>,
     /// The channel's own shutdown: once it is cancelled (the channel was unregistered or
     /// the gateway is stopping) this sender takes nothing more, even though the inbox may
@@ -46,12 +50,14 @@ pub struct InboxSender {
 impl InboxSender {
     pub(super) fn new(
         channel: Arc<str>,
+        registration: u64,
         tx: mpsc::Sender<Envelope>,
         stopped: CancellationToken,
         intake: CancellationToken,
     ) -> Self {
         Self {
             channel,
+            registration,
             tx,
             stopped,
             intake,
@@ -89,6 +95,7 @@ impl InboxSender {
             Ok(permit) => {
                 permit.send(Envelope {
                     channel: Arc::clone(&self.channel),
+                    registration: self.registration,
                     session: session.into(),
                     message,
                     received_at,

@@ -101,10 +101,14 @@ use std::{
     time::Duration,
 };
 
+use futures::{
+    FutureExt,
+    future::{BoxFuture, Shared as SharedFuture},
+};
 use switchyard_core::{Throttle, deadline::deadline};
 use tokio::{
     runtime::Handle,
-    sync::{OnceCell, Semaphore, mpsc},
+    sync::{Semaphore, mpsc},
     task::JoinHandle,
     time::Instant,
 };
@@ -155,8 +159,12 @@ struct Inner {
     /// registrations then drop the start and fail.
     abandon_starts: CancellationToken,
     dispatcher: Mutex<Option<JoinHandle<()>>>,
-    /// The report of the first shutdown, which later calls return again.
-    report: OnceCell<ShutdownReport>,
+    /// The runtime the gateway was built on, where its shutdown runs.
+    runtime: Handle,
+    /// The one shutdown, started by the first call: every call awaits this same task, so
+    /// that a call given up part-way neither cancels it half-done nor leaves the next call
+    /// to redo it from the middle. `None` if the task did not complete.
+    shutdown: Mutex<Option<SharedFuture<BoxFuture<'static, Option<ShutdownReport>>>>>,
 }
 
 impl Gateway {
@@ -194,7 +202,8 @@ impl Gateway {
                 starting: TaskTracker::new(),
                 abandon_starts: CancellationToken::new(),
                 dispatcher: Mutex::new(Some(dispatcher)),
-                report: OnceCell::new(),
+                runtime,
+                shutdown: Mutex::new(None),
             }),
         })
     }
@@ -231,6 +240,7 @@ impl Gateway {
         )?;
         let inbox = InboxSender::new(
             Arc::clone(&name),
+            reservation.registration(),
             inner.inbox.clone(),
             shutdown.clone(),
             inner.intake.clone(),
@@ -273,7 +283,12 @@ impl Gateway {
     /// is aborted past that. Other channels keep running. `Duration::MAX` waits without
     /// limit.
     ///
-    /// Replies still on their way to this channel are dropped (and their requests nacked).
+    /// Replies still on their way to this channel are dropped (and their requests nacked),
+    /// even once another channel is registered under the same name. Dropping this future
+    /// before it returns (a `timeout` around it) aborts the channel's task, as the timeout
+    /// would: the channel is unregistered from the first poll on, and nothing else would
+    /// stop it.
+    ///
     /// Fails with [`GatewayError::UnknownChannel`] if no such channel is registered; a
     /// channel whose [`register`](Self::register) has not returned is not registered yet.
     pub async fn unregister(
@@ -283,7 +298,7 @@ impl Gateway {
     ) -> Result<ChannelStop, GatewayError> {
         let Some(entry) = self.inner.shared.registry.remove(name) else {
             return Err(GatewayError::UnknownChannel {
-                channel: name.to_owned(),
+                channel: registry::shown(name),
             });
         };
         let stop = entry.stop(deadline(Instant::now(), timeout)).await;
@@ -300,7 +315,7 @@ impl Gateway {
     pub async fn send_to(&self, channel: &str, outgoing: Outgoing) -> Result<(), GatewayError> {
         let Some(target) = self.inner.shared.registry.get(channel) else {
             return Err(GatewayError::UnknownChannel {
-                channel: channel.to_owned(),
+                channel: registry::shown(channel),
             });
         };
         let after = self.inner.shared.send_timeout;
@@ -348,12 +363,42 @@ impl Gateway {
     /// The timeout covers all of it: nothing a channel does makes the shutdown wait
     /// longer (but see [`ShutdownReport::GRACE`]). `Duration::MAX` waits without limit.
     /// Calling it again, or concurrently, returns the first call's report.
+    ///
+    /// The shutdown runs in a task of the gateway's own, not in the caller's future: a call
+    /// given up part-way (a `timeout` or a `select!` around it) does not interrupt it, and
+    /// the next call waits for the same shutdown, with the first call's timeout.
     pub async fn shutdown(&self, timeout: Duration) -> ShutdownReport {
-        self.inner
-            .report
-            .get_or_init(|| shutdown::run(&self.inner, timeout))
-            .await
+        let started = Instant::now();
+        let running = {
+            let mut slot = self
+                .inner
+                .shutdown
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            slot.get_or_insert_with(|| {
+                // Begun here, so that once this call was first polled, the gateway takes
+                // nothing more, whenever its task gets to run.
+                let begun = shutdown::begin(&self.inner, timeout);
+                let inner = Arc::clone(&self.inner);
+                let task = self
+                    .inner
+                    .runtime
+                    .spawn(async move { shutdown::run(&inner, begun).await });
+                // The task holds the gateway until it ends, and nothing else does: this
+                // future holds only the task's handle, so the gateway is not kept alive by
+                // itself.
+                async move { task.await.ok() }.boxed().shared()
+            })
             .clone()
+        };
+        match running.await {
+            Some(report) => report,
+            // A bug, or a runtime shutting down: report what is known, as not clean.
+            None => {
+                tracing::error!("the gateway's shutdown task did not complete");
+                shutdown::interrupted(&self.inner, started)
+            }
+        }
     }
 }
 

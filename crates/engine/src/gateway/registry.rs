@@ -10,7 +10,7 @@ use std::{
 use tokio::{task::JoinHandle, time::Instant};
 use tokio_util::{
     sync::CancellationToken,
-    task::{TaskTracker, task_tracker::TaskTrackerToken},
+    task::{AbortOnDropHandle, TaskTracker, task_tracker::TaskTrackerToken},
 };
 
 use super::{Channel, ChannelTask, GatewayError};
@@ -33,6 +33,9 @@ pub enum ChannelStop {
 /// A started channel.
 pub(super) struct Entry {
     pub(super) channel: Arc<dyn Channel>,
+    /// Which registration this is: a name unregistered and registered again is another
+    /// channel, whose sessions are not those of the first.
+    registration: u64,
     /// Cancelled to stop this channel alone; a child of the gateway's channel token.
     pub(super) shutdown: CancellationToken,
     pub(super) task: JoinHandle<()>,
@@ -40,9 +43,13 @@ pub(super) struct Entry {
 
 impl Entry {
     /// Cancels the channel and waits for its task until `deadline`, aborting it past that.
+    ///
+    /// The entry is out of the registry by now, so nothing else can stop the task: if this
+    /// future is dropped before the task ended (the caller of `unregister` gave up), the
+    /// task is aborted, as at the deadline, rather than left running unowned.
     pub(super) async fn stop(self, deadline: Instant) -> ChannelStop {
         self.shutdown.cancel();
-        let mut task = self.task;
+        let mut task = AbortOnDropHandle::new(self.task);
         match tokio::time::timeout_at(deadline, &mut task).await {
             Ok(Ok(())) => ChannelStop::Stopped,
             Ok(Err(join_error)) if join_error.is_panic() => ChannelStop::Panicked,
@@ -75,6 +82,8 @@ struct State {
     starting: HashMap<Arc<str>, CancellationToken>,
     /// Set when the gateway's shutdown begins: nothing registers after that.
     closed: bool,
+    /// The number of the next registration.
+    next_registration: u64,
 }
 
 impl Registry {
@@ -102,6 +111,22 @@ impl Registry {
             .map(|entry| Arc::clone(&entry.channel))
     }
 
+    /// The channel registered under `name`, if it is still the one of `registration` (see
+    /// [`Reservation::registration`]): replies go back to the channel that received their
+    /// request, never to another registered since under the same name.
+    pub(super) fn get_registration(
+        &self,
+        name: &str,
+        registration: u64,
+    ) -> Option<Arc<dyn Channel>> {
+        let state = self.read();
+        state
+            .channels
+            .get(name)
+            .filter(|entry| entry.registration == registration)
+            .map(|entry| Arc::clone(&entry.channel))
+    }
+
     /// Reserves `name` for a channel about to start with the token `shutdown`; the
     /// reservation ends when the returned guard completes or is dropped. `starting` is held
     /// until then, so that the shutdown can wait for the registration to end.
@@ -124,8 +149,11 @@ impl Registry {
             return Err(GatewayError::TooManyChannels { limit: self.limit });
         }
         state.starting.insert(Arc::clone(&name), shutdown.clone());
+        let registration = state.next_registration;
+        state.next_registration += 1;
         Ok(Reservation {
             registry: self,
+            registration,
             name,
             shutdown,
             _starting: starting,
@@ -181,6 +209,7 @@ fn sorted<'a>(names: impl Iterator<Item = &'a Arc<str>>) -> Vec<String> {
 /// nothing the start began outlives it.
 pub(super) struct Reservation<'a> {
     registry: &'a Registry,
+    registration: u64,
     name: Arc<str>,
     shutdown: CancellationToken,
     /// Counts this registration among those that the shutdown waits for.
@@ -189,6 +218,11 @@ pub(super) struct Reservation<'a> {
 }
 
 impl Reservation<'_> {
+    /// The number of this registration, unique within the gateway.
+    pub(super) fn registration(&self) -> u64 {
+        self.registration
+    }
+
     /// Registers `channel`, spawning its started `task` on `tasks`, under the reserved
     /// name, unless the shutdown has begun meanwhile.
     ///
@@ -211,6 +245,7 @@ impl Reservation<'_> {
         state.starting.remove(&self.name);
         let entry = Entry {
             channel,
+            registration: self.registration,
             shutdown: self.shutdown.clone(),
             task: tasks.spawn(task),
         };
@@ -245,7 +280,17 @@ pub(super) fn validate_name(name: &str) -> Result<(), GatewayError> {
         return Ok(());
     };
     Err(GatewayError::InvalidChannelName {
-        name: name.chars().take(MAX_CHANNEL_NAME_LEN).collect(),
+        name: shown(name),
         reason,
     })
+}
+
+/// A channel name as an error shows it: redacted, then cut to [`MAX_CHANNEL_NAME_LEN`]
+/// characters. A name that is not a registered one may be outside text (a reply-to channel
+/// carried by a message), or derived from a connection URL with its credential.
+pub(super) fn shown(name: &str) -> String {
+    switchyard_core::redact(name)
+        .chars()
+        .take(MAX_CHANNEL_NAME_LEN)
+        .collect()
 }

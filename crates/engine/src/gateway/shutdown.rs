@@ -33,6 +33,9 @@ pub struct ShutdownReport {
     unresponsive_tasks: usize,
     channels: Vec<(String, ChannelStop)>,
     elapsed: Duration,
+    /// Whether the shutdown ran to its end; only a bug or a runtime shutting down under it
+    /// stops it part-way.
+    completed: bool,
 }
 
 impl ShutdownReport {
@@ -80,19 +83,49 @@ impl ShutdownReport {
 
     /// Whether everything stopped in time: nothing abandoned, every channel stopped.
     pub fn is_clean(&self) -> bool {
-        self.abandoned == 0 && self.unresponsive_tasks == 0 && self.not_stopped().next().is_none()
+        self.completed
+            && self.abandoned == 0
+            && self.unresponsive_tasks == 0
+            && self.not_stopped().next().is_none()
     }
 }
 
-/// Runs the shutdown; see [`Gateway::shutdown`](super::Gateway::shutdown).
-pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
-    let started = Instant::now();
-    // Saturating: `Duration::MAX` means no limit, not a panic.
-    let drain_by = deadline(started, timeout);
+/// The report of a shutdown whose task did not complete (it panicked, or its runtime shut
+/// down): what the counters say, every channel still registered as not stopped, and the
+/// message tasks still running as unresponsive. Never clean.
+pub(super) fn interrupted(inner: &Inner, started: Instant) -> ShutdownReport {
     let shared = &inner.shared;
-    // No registration succeeds from now on, and the channels still starting are told to
-    // stop. Their registrations are waited for in step 3, not here: a start must not hold
-    // up the shutdown past its deadline.
+    let channels = shared
+        .registry
+        .names()
+        .into_iter()
+        .map(|name| (name, ChannelStop::TimedOut))
+        .collect();
+    ShutdownReport {
+        drained: 0,
+        abandoned: shared.counters.abandoned.load(Ordering::Relaxed),
+        unresponsive_tasks: shared.tasks.len(),
+        channels,
+        elapsed: started.elapsed(),
+        completed: false,
+    }
+}
+
+/// A shutdown that has begun: when, and how many messages were completed before it.
+pub(super) struct Begun {
+    started: Instant,
+    timeout: Duration,
+    completed_before: u64,
+}
+
+/// Begins the shutdown at once, in the caller: no registration succeeds from now on, the
+/// channels still starting are told to stop, and the inbox takes nothing more. The rest is
+/// [`run`].
+pub(super) fn begin(inner: &Inner, timeout: Duration) -> Begun {
+    let started = Instant::now();
+    let shared = &inner.shared;
+    // Their registrations are waited for in step 3, not here: a start must not hold up the
+    // shutdown past its deadline.
     shared.registry.close();
     inner.starting.close();
     let completed_before = shared.counters.completed.load(Ordering::Relaxed);
@@ -101,10 +134,28 @@ pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
         in_flight = shared.in_flight(),
         "gateway shutting down"
     );
-
-    // 1 and 2: close the inbox, then wait for the dispatcher to drain it and for every
-    // message task to finish.
+    // 1: close the inbox.
     inner.intake.cancel();
+    Begun {
+        started,
+        timeout,
+        completed_before,
+    }
+}
+
+/// Runs the shutdown that [`begin`] began; see
+/// [`Gateway::shutdown`](super::Gateway::shutdown).
+pub(super) async fn run(inner: &Inner, begun: Begun) -> ShutdownReport {
+    let Begun {
+        started,
+        timeout,
+        completed_before,
+    } = begun;
+    // Saturating: `Duration::MAX` means no limit, not a panic.
+    let drain_by = deadline(started, timeout);
+    let shared = &inner.shared;
+
+    // 2: wait for the dispatcher to drain the inbox and for every message task to finish.
     let mut dispatcher = inner.take_dispatcher();
     let drain = async {
         if let Some(handle) = dispatcher.as_mut() {
@@ -179,6 +230,7 @@ pub(super) async fn run(inner: &Inner, timeout: Duration) -> ShutdownReport {
         unresponsive_tasks,
         channels,
         elapsed: started.elapsed(),
+        completed: true,
     };
     if report.is_clean() {
         tracing::info!(drained = report.drained, "gateway stopped");

@@ -56,15 +56,28 @@ pub(crate) struct Intake {
 }
 
 impl Intake {
-    /// [`run`](Self::run), with a panic that ends it logged and counted: one in a
-    /// subscriber's stream (the intake polls the streams itself), which leaves the engine
-    /// without input until it is stopped; a `stop` then finds the input stopped at once.
+    /// [`run`](Self::run), with a panic that ends it logged, counted and recorded for
+    /// health: one in a subscriber's stream (the intake polls the streams itself), which
+    /// leaves the engine without input until it is stopped, so health reports the engine
+    /// [degraded](crate::Health::degraded); a `stop` then finds the input stopped at once.
+    /// An intake that ends because the engine shuts down is the normal end, and records
+    /// nothing.
     pub(crate) async fn run_guarded(self) {
-        if let Err(panic) = AssertUnwindSafe(self.run()).catch_unwind().await {
+        let pipeline = self.pipeline.clone();
+        // Pinned here, so that the intake, and with it the subscribers' streams, is dropped
+        // only after the failure is recorded: whoever sees the streams dropped sees the
+        // engine degraded too.
+        let mut run = std::pin::pin!(AssertUnwindSafe(self.run()).catch_unwind());
+        if let Err(panic) = run.as_mut().await {
+            let panic = switchyard_core::panic_text(panic.as_ref());
+            pipeline.degraded.set(&format!(
+                "the intake ended with a panic ({panic}), in a subscriber's stream or past it; \
+                 the engine takes no more input until it is stopped"
+            ));
             metrics::counter!("switchyard_engine_panics_total", "component" => "intake")
                 .increment(1);
             tracing::error!(
-                panic = %switchyard_core::panic_text(panic.as_ref()),
+                %panic,
                 "the engine's intake ended with a panic, in a subscriber's stream or past it; \
                  the engine takes no more input"
             );

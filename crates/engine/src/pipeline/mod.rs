@@ -54,7 +54,7 @@ use crate::{
     EngineBuilder, EngineObserver,
     error::truncate,
     reason::{ERROR_ATTRIBUTE, HOP_LIMIT, HOPS_ATTRIBUTE, LOOP_OVERFLOW, MAX_ERROR_LEN},
-    stats::{ComponentStats, Counters},
+    stats::{ComponentStats, Counters, Degraded},
 };
 use publish::{Target, topic_of};
 use signal::Signal;
@@ -128,6 +128,8 @@ pub(crate) struct Pipeline {
     /// Lets the warning about a missing dead letter through once a second: without one,
     /// every message that would go there is nacked, and warned about, again and again.
     pub(crate) no_dead_letter_warnings: Throttle,
+    /// Set by a task of this run that ended before shutdown, for health.
+    pub(crate) degraded: Degraded,
 }
 
 impl Pipeline {

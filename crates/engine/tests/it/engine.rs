@@ -1,6 +1,7 @@
 //! The engine end to end, over in-test subscribers and publishers.
 
 mod ack;
+mod degraded;
 mod fairness;
 mod lifecycle;
 mod looping;

@@ -174,6 +174,7 @@ async fn health_reports_state_counts_queues_and_components() {
 
     let running = engine.health();
     assert_eq!(running.state, EngineState::Running);
+    assert_eq!(running.degraded, None);
     assert_eq!(running.in_flight, 0);
     assert_eq!(
         (
@@ -206,7 +207,9 @@ async fn health_reports_state_counts_queues_and_components() {
     within("stop", engine.stop(Duration::from_secs(5)))
         .await
         .unwrap();
-    assert_eq!(engine.health().state, EngineState::Stopped);
+    let stopped = engine.health();
+    assert_eq!(stopped.state, EngineState::Stopped);
+    assert_eq!(stopped.degraded, None, "a normal stop is no failure");
 }
 
 #[tokio::test]

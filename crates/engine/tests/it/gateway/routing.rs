@@ -1,13 +1,17 @@
 //! Round trips through in-process channels: replies go back to the channel and session
 //! they came from, with the session metadata; `send_to` and registration errors.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
-use switchyard_core::{AckState, Message, handler_fn};
+use switchyard_core::{AckSink, AckState, Acker, Message, NackCause, handler_fn};
 use switchyard_engine::gateway::{
     Gateway, GatewayError, InProcessChannel, Outgoing,
     reply::{DONE_TYPE, attr},
 };
+use tokio::sync::{Semaphore, mpsc, oneshot};
 
 use super::support::{attribute, echo, request, within};
 
@@ -236,4 +240,136 @@ fn settings_are_validated_on_build() {
 
     // Outside a runtime there is nothing to run the dispatcher on: an error, not a panic.
     assert!(matches!(echo().build(), Err(GatewayError::NoRuntime)));
+}
+
+/// Tells the test whether its request was acked (`true`) or nacked.
+struct Settled(Mutex<Option<oneshot::Sender<bool>>>);
+
+impl Settled {
+    fn acker() -> (Acker, oneshot::Receiver<bool>) {
+        let (tell, told) = oneshot::channel();
+        (Acker::new(Self(Mutex::new(Some(tell)))), told)
+    }
+
+    fn tell(&self, acked: bool) {
+        if let Some(tell) = self.0.lock().unwrap().take() {
+            let _ = tell.send(acked);
+        }
+    }
+}
+
+impl AckSink for Settled {
+    fn ack(&self) {
+        self.tell(true);
+    }
+
+    fn nack(&self, _cause: NackCause) {
+        self.tell(false);
+    }
+}
+
+/// A channel unregistered while one of its requests is in the handler, then replaced by
+/// another channel of the same name: the reply belongs to the old channel's session, so it
+/// is dropped and its request nacked. It must never reach whoever holds a session of the
+/// same name on the new channel (TCP sessions are numbered from 1 on every channel).
+#[tokio::test(start_paused = true)]
+async fn a_reply_never_reaches_a_channel_registered_later_under_the_same_name() {
+    let gate = Arc::new(Semaphore::new(0));
+    let (entered_tx, mut entered) = mpsc::channel::<()>(4);
+    let handler = {
+        let gate = Arc::clone(&gate);
+        handler_fn(move |request: Message| {
+            let (gate, entered) = (Arc::clone(&gate), entered_tx.clone());
+            async move {
+                let _ = entered.send(()).await;
+                gate.acquire().await.expect("the gate stays open").forget();
+                Ok(vec![Message::new(request.payload().clone())])
+            }
+        })
+    };
+    let gateway = Gateway::builder().handler(handler).build().unwrap();
+    let (old, old_handle) = InProcessChannel::new("chat", 8).unwrap();
+    gateway.register(old).await.unwrap();
+    let (acker, settled) = Settled::acker();
+    let secret = request("ping", "for the old session 1 only").with_acker(acker);
+    within(old_handle.send("1", secret)).await.unwrap();
+    within(entered.recv()).await.expect("the handler started");
+
+    within(gateway.unregister("chat", Duration::from_secs(1)))
+        .await
+        .unwrap();
+    let (new, mut new_handle) = InProcessChannel::new("chat", 8).unwrap();
+    gateway.register(new).await.unwrap();
+    gate.add_permits(1);
+    let acked = within(settled).await.expect("the request is settled");
+    assert!(
+        !acked,
+        "its channel is gone: the reply is dropped, the request nacked"
+    );
+    assert!(
+        new_handle.try_recv().is_none(),
+        "the old session's reply reached the new channel"
+    );
+
+    // The new channel gets its own replies.
+    within(new_handle.send("1", request("ping", "mine")))
+        .await
+        .unwrap();
+    gate.add_permits(1);
+    let reply = within(new_handle.recv()).await.expect("a reply");
+    assert_eq!(reply.message().payload(), "mine");
+    assert!(
+        within(gateway.shutdown(Duration::from_secs(5)))
+            .await
+            .is_clean()
+    );
+}
+
+/// A reply queue larger than a tokio channel can hold is refused with a typed error, not a
+/// panic inside tokio.
+#[test]
+fn an_in_process_reply_capacity_too_large_is_refused_not_a_panic() {
+    for capacity in [Semaphore::MAX_PERMITS + 1, usize::MAX] {
+        let err = InProcessChannel::new("local", capacity).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                GatewayError::InvalidConfig {
+                    setting: "reply_capacity",
+                    ..
+                }
+            ),
+            "{capacity}: {err:?}"
+        );
+    }
+    assert!(InProcessChannel::new("local", Semaphore::MAX_PERMITS).is_ok());
+}
+
+/// A channel name given to the gateway reaches its errors redacted and bounded, whether it
+/// names no channel or breaks the naming rules: it may be outside text (a reply-to channel
+/// carried by a message), or a name derived from a connection URL.
+#[tokio::test]
+async fn errors_never_carry_a_credential_or_unbounded_text_from_a_channel_name() {
+    let gateway = echo().build().unwrap();
+    let long = format!("redis://app:hunter2@cache/{}", "x".repeat(10_000));
+    for name in ["redis://app:hunter2@cache", long.as_str()] {
+        let sent = gateway
+            .send_to(name, Outgoing::new("s", Message::new("x")))
+            .await
+            .unwrap_err();
+        let unregistered = gateway
+            .unregister(name, Duration::from_secs(1))
+            .await
+            .unwrap_err();
+        let registered = gateway
+            .register(InProcessChannel::new(name, 1).unwrap().0)
+            .await
+            .unwrap_err();
+        for err in [sent, unregistered, registered] {
+            let text = err.to_string();
+            assert!(!text.contains("hunter2"), "a credential: {text}");
+            assert!(text.len() < 256, "unbounded: {} bytes", text.len());
+        }
+    }
+    within(gateway.shutdown(Duration::from_secs(5))).await;
 }

@@ -330,3 +330,143 @@ async fn unbounded_timeouts_wait_without_limit() {
     );
     assert_eq!(message.acker().state(), AckState::Acked);
 }
+
+/// A shutdown whose caller gives up on it (a timeout around it, a `select!` that takes
+/// another branch) is neither cancelled half-way nor redone from the middle by the next
+/// call: the next call still waits for every received message to be answered before the
+/// channels stop, and reports them.
+#[tokio::test(start_paused = true)]
+async fn a_shutdown_given_up_by_its_caller_still_drains_everything() {
+    let (gate, mut entered, handler) = gated_echo();
+    let gateway = Gateway::builder()
+        .handler(handler)
+        .max_in_flight(1)
+        .build()
+        .unwrap();
+    let (channel, mut handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+    let requests: Vec<Message> = (0..3).map(|n| request("work", &n.to_string())).collect();
+    for message in &requests {
+        within(handle.send("s", message.clone())).await.unwrap();
+    }
+    within(entered.recv())
+        .await
+        .expect("the first handler started");
+
+    {
+        let given_up = gateway.shutdown(Duration::from_secs(5));
+        tokio::pin!(given_up);
+        assert!(futures::poll!(&mut given_up).is_pending());
+    }
+    // The handlers are let through one at a time, each once it started, while the next
+    // call runs: it must not end while one of them is still in flight.
+    gate.add_permits(1);
+    let next = gateway.shutdown(Duration::from_secs(5));
+    tokio::pin!(next);
+    let mut held = 2;
+    let report = within(async {
+        loop {
+            tokio::select! {
+                biased;
+                report = &mut next => break report,
+                Some(()) = entered.recv(), if held > 0 => {
+                    held -= 1;
+                    gate.add_permits(1);
+                }
+            }
+        }
+    })
+    .await;
+    assert_eq!(
+        report.channels(),
+        [("local".to_owned(), ChannelStop::Stopped)]
+    );
+    let mut payloads = Vec::new();
+    while let Some(reply) = handle.try_recv() {
+        payloads.push(reply.message().payload().clone());
+    }
+    assert_eq!(
+        payloads,
+        ["0", "1", "2"],
+        "every received message was answered"
+    );
+    assert!(
+        requests
+            .iter()
+            .all(|message| message.acker().state() == AckState::Acked)
+    );
+    assert_eq!((report.drained(), report.abandoned()), (3, 0), "{report:?}");
+}
+
+/// A shutdown called once the gateway's runtime is gone cannot run its task there: it
+/// returns a report that is not clean, rather than panicking or waiting forever.
+#[test]
+fn a_shutdown_after_its_runtime_is_gone_reports_not_clean() {
+    let built_on = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let gateway = built_on.block_on(async { echo().build() }).unwrap();
+    drop(built_on);
+    let caller = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let report = caller.block_on(within(gateway.shutdown(Duration::from_secs(1))));
+    assert!(!report.is_clean(), "{report:?}");
+    assert!(gateway.is_shutting_down());
+}
+
+/// A channel whose task ignores its token, and tells the test through `alive` when the task
+/// is dropped.
+struct Watched {
+    alive: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+}
+
+#[async_trait]
+impl Channel for Watched {
+    fn name(&self) -> &str {
+        "watched"
+    }
+
+    async fn start(
+        &self,
+        _inbox: InboxSender,
+        _shutdown: CancellationToken,
+    ) -> Result<ChannelTask> {
+        let alive = self.alive.lock().unwrap().take();
+        Ok(Box::pin(async move {
+            let _alive = alive;
+            futures::future::pending::<()>().await;
+        }))
+    }
+
+    async fn send(&self, _outgoing: Outgoing) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// An `unregister` given up while it waits for a channel that ignores its token (its
+/// future dropped) does not leave that channel's task running with nobody left to stop it:
+/// the task is aborted, as at the end of the timeout.
+#[tokio::test(start_paused = true)]
+async fn an_unregister_given_up_part_way_leaves_no_channel_task_behind() {
+    let gateway = echo().build().unwrap();
+    let (alive, gone) = tokio::sync::oneshot::channel();
+    gateway
+        .register(Watched {
+            alive: std::sync::Mutex::new(Some(alive)),
+        })
+        .await
+        .unwrap();
+    {
+        let unregister = gateway.unregister("watched", Duration::from_secs(3600));
+        tokio::pin!(unregister);
+        assert!(futures::poll!(&mut unregister).is_pending());
+    }
+    assert!(gateway.channel_names().is_empty());
+    within(gone)
+        .await
+        .expect_err("the channel's task is dropped");
+}

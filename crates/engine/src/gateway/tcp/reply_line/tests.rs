@@ -1,58 +1,28 @@
 //! Each reply line that does not reach the socket is counted once, whoever drops it.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
-};
+use std::sync::Arc;
 
-use metrics::{
-    Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
-};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use tokio::sync::mpsc;
 
 use super::ReplyLine;
 
-/// Counts `switchyard_gateway_replies_undelivered_total`, and nothing else.
-#[derive(Default)]
-struct Undelivered(Arc<AtomicU64>);
-
-struct Count(Arc<AtomicU64>);
-
-impl CounterFn for Count {
-    fn increment(&self, value: u64) {
-        self.0.fetch_add(value, Ordering::SeqCst);
-    }
-    fn absolute(&self, value: u64) {
-        self.0.store(value, Ordering::SeqCst);
-    }
-}
-
-impl Recorder for Undelivered {
-    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
-    fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        if key.name() == "switchyard_gateway_replies_undelivered_total" {
-            Counter::from_arc(Arc::new(Count(Arc::clone(&self.0))))
-        } else {
-            Counter::noop()
-        }
-    }
-    fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
-        Gauge::noop()
-    }
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::noop()
-    }
-}
-
-/// Runs `f` with this thread's metrics counted, and returns how many replies it counted
+/// Runs `f` with this thread's metrics recorded, and returns how many replies it counted
 /// as undelivered.
 fn undelivered_by(f: impl FnOnce(&Arc<str>)) -> u64 {
-    let recorder = Undelivered::default();
-    let count = Arc::clone(&recorder.0);
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
     metrics::with_local_recorder(&recorder, || f(&Arc::from("tcp")));
-    count.load(Ordering::SeqCst)
+    snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| key.key().name() == "switchyard_gateway_replies_undelivered_total")
+        .map(|(.., value)| match value {
+            DebugValue::Counter(count) => count,
+            other => panic!("a counter, not {other:?}"),
+        })
+        .sum()
 }
 
 fn line(channel: &Arc<str>) -> ReplyLine {
