@@ -212,8 +212,10 @@ impl<P: Publisher + ?Sized + 'static> Driver<P> {
         metrics::histogram!("switchyard_bus_batch_size").record(messages.len() as f64);
         Box::pin(async move {
             // A panicking inner publisher fails its batch; it must not take the driver, and
-            // with it every other caller's answer, down with it.
-            let result = AssertUnwindSafe(inner.publish_batch(&topic, messages))
+            // with it every other caller's answer, down with it. The call is made inside
+            // the guard: a publisher not written with `async_trait` may panic before it
+            // returns its future, in the driver's own poll.
+            let result = AssertUnwindSafe(async { inner.publish_batch(&topic, messages).await })
                 .catch_unwind()
                 .await
                 .unwrap_or_else(|_| {

@@ -13,11 +13,13 @@ use super::error::ConfigError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum LoadBalancing {
-    /// Each endpoint in turn. The turn is kept per tier (by its first endpoint), so that
-    /// every route is spread evenly on its own.
+    /// Each endpoint in turn: the one admitted least recently first. Every route is
+    /// spread evenly, and so is an endpoint's share when the routes of several topics
+    /// overlap (one endpoint on `orders.*`, others on `orders.eu` and `orders.us`).
     #[default]
     RoundRobin,
-    /// The endpoint with the fewest deliveries under way; ties are broken round-robin.
+    /// The endpoint with the fewest deliveries under way; ties go to the one admitted least
+    /// recently.
     LeastInFlight,
 }
 

@@ -12,7 +12,7 @@ use switchyard_core::BoxError;
 /// The registry's health monitor calls it every
 /// [`health_check_interval`](super::EndpointConfig::health_check_interval), with a
 /// [`health_check_timeout`](super::EndpointConfig::health_check_timeout); a check that
-/// fails or times out marks the endpoint unhealthy until a later check succeeds. The
+/// fails, times out or panics marks the endpoint unhealthy until a later check succeeds. The
 /// error's text is logged through [`switchyard_core::report`], which redacts credentials.
 ///
 /// Object-safe, so that checks can be stored as `Arc<dyn HealthCheck>`.

@@ -2,11 +2,12 @@
 //! interval and marks endpoints healthy or unhealthy.
 
 use std::{
+    panic::AssertUnwindSafe,
     sync::{Arc, Weak},
     time::Duration,
 };
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use switchyard_core::deadline::FAR_FUTURE;
 use tokio::{
     sync::watch,
@@ -71,9 +72,17 @@ async fn check_all(
     futures::stream::iter(endpoints)
         .map(|endpoint| async move {
             let verdict = match &endpoint.health_check {
-                Some(check) => match tokio::time::timeout(timeout, check.check()).await {
-                    Ok(Ok(())) => Ok(()),
-                    Ok(Err(err)) => Err(switchyard_core::report(&*err)),
+                // A check that panics fails: unguarded, its panic would end the monitor
+                // task, and with it the health checks of every endpoint, silently.
+                Some(check) => match tokio::time::timeout(
+                    timeout,
+                    AssertUnwindSafe(async { check.check().await }).catch_unwind(),
+                )
+                .await
+                {
+                    Ok(Ok(Ok(()))) => Ok(()),
+                    Ok(Ok(Err(err))) => Err(switchyard_core::report(&*err)),
+                    Ok(Err(_panic)) => Err("health check panicked".to_owned()),
                     Err(_) => Err(format!("health check timed out after {timeout:?}")),
                 },
                 None => Ok(()),

@@ -34,21 +34,21 @@ pub(crate) fn choose(
 ) -> Choice {
     let mut tried = Tried::default();
     for tier in matches.chunk_by(|a, b| a.priority == b.priority) {
-        let n = tier.len();
-        let start = if n == 1 {
-            0
+        let admitted = if let [only] = tier {
+            tried.first_admitted([only.value], now)
         } else {
-            tier[0].value.next_turn() % n
-        };
-        let rotated = (0..n).map(|k| tier[(start + k) % n].value);
-        let admitted = match balancing {
-            LoadBalancing::LeastInFlight if n > 1 => {
-                let mut order: Vec<_> = rotated.collect();
-                // Stable: among equals the round-robin order stays, which spreads the ties.
-                order.sort_by_key(|endpoint| endpoint.in_flight());
-                tried.first_admitted(order, now)
+            // The least recently admitted first, which is round-robin within a tier, and
+            // stays fair to each endpoint when the tiers of different topics share some:
+            // a turn kept per tier would let one topic's deliveries take another's turns.
+            // Stable: endpoints never admitted keep the tier's order.
+            let mut order: Vec<_> = tier.iter().map(|found| found.value).collect();
+            match balancing {
+                LoadBalancing::LeastInFlight => {
+                    order.sort_by_key(|endpoint| (endpoint.in_flight(), endpoint.last_admitted()));
+                }
+                _ => order.sort_by_key(|endpoint| endpoint.last_admitted()),
             }
-            _ => tried.first_admitted(rotated, now),
+            tried.first_admitted(order, now)
         };
         if let Some(admission) = admitted {
             return Choice::Admitted(admission);

@@ -3,12 +3,14 @@
 
 use std::{
     fmt,
+    panic::AssertUnwindSafe,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
 };
 
+use futures::FutureExt;
 use switchyard_core::{Handler, Message};
 use switchyard_routing::middleware::breaker::{
     self, CallOutcome, CircuitMachine, CircuitPolicy, CircuitState, Ticket,
@@ -24,6 +26,11 @@ use super::{
     spec::Endpoint,
 };
 
+/// Admissions so far, in every registry of the process: the clock of
+/// [`EndpointState::last_admitted`]. One counter for all, rather than one per tier, so that
+/// tiers that share endpoints (routes that overlap) are spread fairly too.
+static ADMISSIONS: AtomicU64 = AtomicU64::new(0);
+
 /// A registered endpoint, shared by the registry's table and the deliveries under way.
 pub(crate) struct EndpointState {
     pub(crate) id: Arc<str>,
@@ -37,8 +44,9 @@ pub(crate) struct EndpointState {
     removed: AtomicBool,
     breaker: Mutex<CircuitMachine>,
     in_flight: AtomicUsize,
-    /// The round-robin turn of the tier that this endpoint leads (is first of).
-    turn: AtomicUsize,
+    /// When this endpoint was last admitted, as a number of [`ADMISSIONS`] (0: never):
+    /// the least recently admitted endpoint of a tier is tried first.
+    last_admitted: AtomicU64,
     deliveries: AtomicU64,
     failures: AtomicU64,
     refusals: AtomicU64,
@@ -87,7 +95,7 @@ impl EndpointState {
             removed: AtomicBool::new(false),
             breaker: Mutex::new(CircuitMachine::new(policy)),
             in_flight: AtomicUsize::new(0),
-            turn: AtomicUsize::new(0),
+            last_admitted: AtomicU64::new(0),
             deliveries: AtomicU64::new(0),
             failures: AtomicU64::new(0),
             refusals: AtomicU64::new(0),
@@ -110,9 +118,9 @@ impl EndpointState {
         self.in_flight.load(Ordering::Relaxed)
     }
 
-    /// Takes the next round-robin turn of the tier this endpoint leads.
-    pub(crate) fn next_turn(&self) -> usize {
-        self.turn.fetch_add(1, Ordering::Relaxed)
+    /// When this endpoint was last admitted, in admissions counted process-wide; 0 if never.
+    pub(crate) fn last_admitted(&self) -> u64 {
+        self.last_admitted.load(Ordering::Relaxed)
     }
 
     /// Records a health check's verdict; returns whether it changed the endpoint's health.
@@ -139,6 +147,8 @@ impl EndpointState {
         match admitted {
             Ok(ticket) => {
                 self.in_flight.fetch_add(1, Ordering::Relaxed);
+                let now = ADMISSIONS.fetch_add(1, Ordering::Relaxed) + 1;
+                self.last_admitted.store(now, Ordering::Relaxed);
                 Ok(Admission {
                     endpoint: self.clone(),
                     ticket: Some(ticket),
@@ -232,7 +242,8 @@ impl Admission {
     /// deadline of `until`, which ends the call with [`EndpointError::TimedOut`], unless
     /// the request was answered by then (`until`'s check: the handler answered with
     /// `respond` and went on working), which counts as neither. Without a deadline, a call
-    /// cancelled by its caller counts as neither.
+    /// cancelled by its caller counts as neither. A handler that panics fails, and its
+    /// panic goes on to the caller.
     pub(crate) async fn call(
         mut self,
         message: &Message,
@@ -240,11 +251,15 @@ impl Admission {
     ) -> Result<Vec<Message>, EndpointError> {
         let endpoint = &self.endpoint;
         let span = tracing::debug_span!("endpoint", endpoint = %endpoint.id);
-        let handled = endpoint.handler.handle(message).instrument(span);
-        let result = match until {
+        // The call is made inside the guard, so that a handler that panics before it
+        // returns its future is caught as well.
+        let handled = AssertUnwindSafe(async { endpoint.handler.handle(message).await })
+            .catch_unwind()
+            .instrument(span);
+        let handled = match until {
             None => handled.await,
             Some((deadline, answered)) => match tokio::time::timeout_at(deadline, handled).await {
-                Ok(result) => result,
+                Ok(handled) => handled,
                 Err(_elapsed) => {
                     let outcome = if answered() {
                         CallOutcome::Abandoned
@@ -261,6 +276,22 @@ impl Admission {
                     });
                 }
             },
+        };
+        let result = match handled {
+            Ok(result) => result,
+            Err(panic) => {
+                // The handler panicked: a failure of this endpoint, recorded here. Guessing
+                // it in `Drop` from `thread::panicking()` blamed every other endpoint whose
+                // call the same panic dropped (a `notify`, a `join!`), and missed a panic
+                // caught around the delivery, which drops the call after unwinding. The
+                // panic goes on to the caller, as it would without the registry.
+                endpoint.failures.fetch_add(1, Ordering::Relaxed);
+                endpoint.failed_total.increment(1);
+                if let Some(ticket) = self.ticket.take() {
+                    endpoint.record(ticket, CallOutcome::Failure);
+                }
+                std::panic::resume_unwind(panic);
+            }
         };
         let outcome = match &result {
             Ok(_) => {
@@ -288,13 +319,9 @@ impl Drop for Admission {
     fn drop(&mut self) {
         self.endpoint.in_flight.fetch_sub(1, Ordering::Relaxed);
         if let Some(ticket) = self.ticket.take() {
-            // A handler that panicked failed; a delivery dropped before its end did neither.
-            let outcome = if std::thread::panicking() {
-                CallOutcome::Failure
-            } else {
-                CallOutcome::Abandoned
-            };
-            self.endpoint.record(ticket, outcome);
+            // A delivery dropped before its end (cancelled, or unwound by a panic elsewhere)
+            // neither succeeded nor failed; a handler's own panic was recorded by `call`.
+            self.endpoint.record(ticket, CallOutcome::Abandoned);
         }
     }
 }

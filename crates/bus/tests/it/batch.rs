@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use futures::{FutureExt, future::join_all};
 use switchyard_bus::batch::{BatchConfig, BatchingPublisher, Receipt, SharedError};
@@ -461,4 +461,62 @@ async fn dropping_every_handle_without_close_fails_pending_messages_with_closed(
     within(task_ended).await.unwrap_err();
     assert_eq!(inner.closes(), 0);
     assert_eq!(inner.sizes(), [2], "nothing more was sent");
+}
+
+/// Forwards to [`Inner`], but checks a batch before it builds its future, as a publisher
+/// written without `#[async_trait]` may, and panics there on a message marked to fail.
+struct Eager(Arc<Inner>);
+
+#[async_trait::async_trait]
+impl Publisher for Eager {
+    async fn publish(&self, topic: &str, message: switchyard_core::Message) -> Result<(), Error> {
+        self.publish_batch(topic, vec![message]).await
+    }
+
+    fn publish_batch<'a, 'b, 'c>(
+        &'a self,
+        topic: &'b str,
+        messages: Vec<switchyard_core::Message>,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), Error>> + Send + 'c>>
+    where
+        'a: 'c,
+        'b: 'c,
+        Self: 'c,
+    {
+        let marked = messages
+            .iter()
+            .any(|m| m.attributes().get(support::FAIL).is_some());
+        assert!(
+            !marked,
+            "inner publisher panics before its future, as asked"
+        );
+        self.0.publish_batch(topic, messages)
+    }
+
+    async fn close(&self) -> Result<(), Error> {
+        self.0.close().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_publisher_panicking_before_it_returns_its_future_fails_its_batch_only() {
+    let inner = Inner::new();
+    let eager: Arc<dyn Publisher> = Arc::new(Eager(inner.clone()));
+    let publisher = BatchingPublisher::new(eager, config(2, HOUR));
+    let receipts = vec![
+        publisher.enqueue("t", msg("1")).await.unwrap(),
+        publisher.enqueue("t", failing("2", "panic")).await.unwrap(),
+    ];
+    for result in within(join_all(receipts)).await {
+        let err = result.unwrap_err();
+        assert!(
+            matches!(err, Error::Transport { .. }) && !err.is_transient(),
+            "{err}"
+        );
+    }
+    within(publisher.publish_batch("t", vec![msg("3"), msg("4")]))
+        .await
+        .unwrap();
+    assert_eq!(inner.sizes(), [2]);
+    within(publisher.close()).await.unwrap();
 }

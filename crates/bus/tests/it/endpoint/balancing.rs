@@ -104,3 +104,53 @@ async fn least_in_flight_prefers_the_endpoint_with_the_fewest_running() {
         0
     );
 }
+
+/// Round-robin spreads over the endpoints that take deliveries: one passed over (here,
+/// behind an open circuit) does not hand its turns to its neighbour.
+#[tokio::test(start_paused = true)]
+async fn round_robin_stays_even_when_a_member_of_the_tier_is_passed_over() {
+    let registry = registry(EndpointConfig::builder().consecutive_failures(1));
+    let (a, b, c) = (Probe::new("a"), Probe::new("b"), Probe::new("c"));
+    for (id, probe) in [("a", &a), ("b", &b), ("c", &c)] {
+        registry.register(endpoint(id, "jobs", probe)).unwrap();
+    }
+    b.set_failing(true);
+    within(registry.deliver_to("b", &Message::new("x")))
+        .await
+        .unwrap_err();
+
+    let mut answers = Vec::new();
+    for _ in 0..12 {
+        let outputs = within(registry.deliver("jobs", &Message::new("x"))).await;
+        answers.push(answer(&outputs.unwrap()));
+    }
+    assert_eq!((a.calls(), b.calls(), c.calls()), (6, 1, 6), "{answers:?}");
+}
+
+/// Round-robin is fair to every endpoint even when the tiers of different topics overlap:
+/// `a` serves both regions, `eu` and `us` one each. With deliveries alternating between
+/// the regions, each endpoint gets its share; `eu` used to get none, because the turn was
+/// kept by the tier's first endpoint, `a`, which both tiers share.
+#[tokio::test(start_paused = true)]
+async fn round_robin_is_fair_over_tiers_that_overlap() {
+    let registry = registry(EndpointConfig::builder());
+    let (a, eu, us) = (Probe::new("a"), Probe::new("eu"), Probe::new("us"));
+    registry.register(endpoint("a", "orders.*", &a)).unwrap();
+    registry.register(endpoint("eu", "orders.eu", &eu)).unwrap();
+    registry.register(endpoint("us", "orders.us", &us)).unwrap();
+
+    for _ in 0..10 {
+        for topic in ["orders.eu", "orders.us"] {
+            let outputs = within(registry.deliver(topic, &Message::new("x"))).await;
+            outputs.unwrap();
+        }
+    }
+    let calls = (a.calls(), eu.calls(), us.calls());
+    assert_eq!(calls.0 + calls.1 + calls.2, 20);
+    for (id, count) in [("a", calls.0), ("eu", calls.1), ("us", calls.2)] {
+        assert!(
+            (6..=8).contains(&count),
+            "{id} got {count} of 20: {calls:?}"
+        );
+    }
+}

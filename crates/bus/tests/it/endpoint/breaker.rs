@@ -203,3 +203,51 @@ async fn the_failure_rate_in_the_window_opens_the_circuit() {
     let snapshot = registry.endpoint("svc").unwrap();
     assert_eq!((snapshot.deliveries, snapshot.failures), (5, 6));
 }
+
+/// A handler that panics counts as a failure of its own endpoint, even when the panic is
+/// caught around the delivery; another endpoint whose call is dropped by that panic was
+/// abandoned, not failed.
+#[tokio::test(start_paused = true)]
+async fn a_panicking_handler_counts_against_its_own_circuit_only() {
+    let registry = registry(
+        EndpointConfig::builder()
+            .consecutive_failures(1)
+            .circuit_cool_down(COOL_DOWN),
+    );
+    let boom = switchyard_core::handler_fn(|_message: Message| async move {
+        panic!("handler bug");
+    });
+    let bystander = Probe::gated("bystander");
+    registry
+        .register(switchyard_bus::endpoint::Endpoint::new(
+            "boom",
+            "evt",
+            std::sync::Arc::new(boom),
+        ))
+        .unwrap();
+    registry
+        .register(endpoint("bystander", "evt", &bystander))
+        .unwrap();
+    let state = |id: &str| registry.endpoint(id).unwrap().circuit;
+
+    // The panic unwinds through `notify`, dropping the bystander's call mid-way.
+    let notify = {
+        let registry = registry.clone();
+        tokio::spawn(async move { registry.notify("evt", &Message::new("x")).await })
+    };
+    assert!(within(notify).await.unwrap_err().is_panic());
+    assert_eq!(state("bystander"), CircuitState::Closed, "it did not fail");
+    assert_eq!(state("boom"), CircuitState::Open);
+
+    // Caught around the delivery, the panic still counts against the endpoint.
+    advance(COOL_DOWN).await;
+    assert_eq!(state("boom"), CircuitState::HalfOpen);
+    let message = Message::new("x");
+    let caught = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(
+        registry.deliver_to("boom", &message),
+    ));
+    assert!(within(caught).await.is_err(), "the handler panicked");
+    assert_eq!(state("boom"), CircuitState::Open, "a failed trial reopens");
+    assert_eq!(registry.endpoint("boom").unwrap().failures, 2);
+    assert_eq!(registry.endpoint("bystander").unwrap().in_flight, 0);
+}

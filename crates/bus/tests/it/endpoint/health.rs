@@ -168,3 +168,31 @@ fn the_monitor_needs_a_runtime() {
         Err(MonitorError::NoRuntime)
     );
 }
+
+/// A health check that panics marks its endpoint down like a failing one, and the monitor
+/// goes on checking every endpoint.
+#[tokio::test(start_paused = true)]
+async fn a_panicking_check_marks_its_endpoint_down_and_the_monitor_goes_on() {
+    let registry = monitored();
+    let panicking = switchyard_bus::endpoint::health_check_fn(|| async {
+        panic!("health check bug");
+    });
+    let health = Switch::up();
+    registry
+        .register(
+            endpoint("buggy", "buggy", &Probe::new("buggy"))
+                .health_check(std::sync::Arc::new(panicking)),
+        )
+        .unwrap();
+    registry
+        .register(endpoint("svc", "svc", &Probe::new("svc")).health_check(health.clone()))
+        .unwrap();
+    registry.start_health_monitor().unwrap();
+    wait_health_transitions(&registry, 1).await;
+    assert!(!registry.endpoint("buggy").unwrap().healthy);
+
+    health.set_up(false);
+    wait_health_transitions(&registry, 2).await;
+    assert!(!registry.endpoint("svc").unwrap().healthy);
+    registry.shutdown(Duration::from_secs(1)).await.unwrap();
+}
