@@ -123,7 +123,9 @@ impl GatewayBuilder {
 
     /// The deadline of each request, counted from its receipt, so that the wait for the
     /// inbox and for a permit counts too. A handler that has not returned by then is
-    /// dropped, and the reply is a `timeout` error. Not zero; `Duration::MAX` means no
+    /// dropped, and the reply is a `timeout` error. A request whose deadline passed before
+    /// its turn came gets that reply without its handler being called, and is counted in
+    /// `switchyard_gateway_requests_expired_total`. Not zero; `Duration::MAX` means no
     /// limit.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;

@@ -209,7 +209,7 @@ async fn answer(shared: &Shared, envelope: Envelope) {
         .increment(1);
     reply::stamp_request(&mut message, &channel, &session);
 
-    let result = call(shared, &message, received_at).await;
+    let result = call(shared, &channel, &message, received_at).await;
     // Measured from receipt: the wait for the inbox and for a permit is what the user felt.
     let duration = received_at.elapsed();
     metrics::histogram!("switchyard_gateway_request_duration_seconds")
@@ -248,8 +248,15 @@ async fn answer(shared: &Shared, envelope: Envelope) {
 
 /// Calls the target within the request's deadline, turning every failure (an error, a
 /// panic, the deadline) into what the user is told.
+///
+/// A request whose deadline passed before its turn came (it waited in the inbox and for a
+/// permit that long) is answered with the `timeout` error at once, without calling the
+/// target, and counted in `switchyard_gateway_requests_expired_total` (by channel):
+/// `timeout_at` polls its future once before it looks at the clock, so the handler would
+/// begin its work (and its side effects) for a request whose user is told it timed out.
 async fn call(
     shared: &Shared,
+    channel: &str,
     message: &Message,
     received_at: Instant,
 ) -> Result<Vec<Message>, UserError> {
@@ -259,6 +266,21 @@ async fn call(
     }
     // Saturating: a request timeout of `Duration::MAX` means no limit, not a panic.
     let answer_by = deadline(received_at, shared.request_timeout);
+    if Instant::now() >= answer_by {
+        metrics::counter!(
+            "switchyard_gateway_requests_expired_total",
+            "channel" => channel.to_owned()
+        )
+        .increment(1);
+        if let Some(suppressed) = shared.warnings.admit() {
+            tracing::warn!(
+                timeout = ?shared.request_timeout,
+                suppressed,
+                "request timed out before its turn: not handled"
+            );
+        }
+        return Err(UserError::generic(ErrorCategory::Timeout));
+    }
     let call = AssertUnwindSafe(shared.target.call(message)).catch_unwind();
     match tokio::time::timeout_at(answer_by, call).await {
         Ok(Ok(Ok(outputs))) => Ok(outputs),

@@ -40,34 +40,60 @@ pub struct InProcessHandle {
 
 #[derive(Debug, Default)]
 struct State {
-    /// Set while the channel is started.
-    inbox: Mutex<Option<InboxSender>>,
+    slot: Mutex<Slot>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// Set while the channel is started, with the number of the start that set it.
+    inbox: Option<(u64, InboxSender)>,
+    /// The number of the next start.
+    next_start: u64,
 }
 
 impl State {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn inbox(&self) -> Option<InboxSender> {
-        self.inbox
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.lock().inbox.as_ref().map(|(_, inbox)| inbox.clone())
     }
 
     /// Installs the inbox of a new start, unless the channel is started (with an inbox
-    /// that still takes messages). Returns whether it was installed.
-    fn install(&self, inbox: InboxSender) -> bool {
-        let mut slot = self.inbox.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.as_ref().is_some_and(|current| !current.is_closed()) {
-            return false;
+    /// that still takes messages). Returns the start's number if it was installed.
+    fn install(&self, inbox: InboxSender) -> Option<u64> {
+        let mut slot = self.lock();
+        if slot
+            .inbox
+            .as_ref()
+            .is_some_and(|(_, current)| !current.is_closed())
+        {
+            return None;
         }
-        *slot = Some(inbox);
-        true
+        let start = slot.next_start;
+        slot.next_start += 1;
+        slot.inbox = Some((start, inbox));
+        Some(start)
     }
 
-    fn clear(&self) {
-        self.inbox
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+    /// Removes the inbox of `start`, if it is still the one installed.
+    ///
+    /// A start's inbox is closed once its token is cancelled, and from then on a new
+    /// start may install its own, before the stopped start's task has run: that task can
+    /// run much later (its gateway was dropped and only cancelled it, or it was being
+    /// polled on another thread when an `unregister` gave up on it). It must not remove
+    /// the newer start's inbox, or the handle could send nothing more to a channel that is
+    /// registered and running.
+    fn clear(&self, start: u64) {
+        let mut slot = self.lock();
+        if slot
+            .inbox
+            .as_ref()
+            .is_some_and(|(installed, _)| *installed == start)
+        {
+            slot.inbox = None;
+        }
     }
 }
 
@@ -117,15 +143,16 @@ impl Channel for InProcessChannel {
 
     async fn start(&self, inbox: InboxSender, shutdown: CancellationToken) -> Result<ChannelTask> {
         let state = Arc::clone(&self.state);
-        if !state.install(inbox) {
+        let Some(start) = state.install(inbox) else {
             return Err(Error::Closed {
                 component: "in-process channel (it is already started)",
             });
-        }
+        };
         Ok(Box::pin(async move {
             shutdown.cancelled().await;
-            // Stopped: the handle can inject no more, and the channel can be started again.
-            state.clear();
+            // Stopped: the handle can inject no more, and the channel can be started again
+            // (which it may already be: only this start's inbox is removed).
+            state.clear(start);
         }))
     }
 

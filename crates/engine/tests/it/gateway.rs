@@ -3,6 +3,7 @@
 
 mod concurrency;
 mod errors;
+mod in_process;
 mod routing;
 mod shutdown;
 mod support;

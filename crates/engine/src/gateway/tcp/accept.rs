@@ -16,6 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::{
     Settings,
     connection::{self, Connection},
+    idle::IdleConnections,
     sessions::{Session, Sessions},
     slow::SlowReaders,
     wire,
@@ -35,6 +36,7 @@ pub(super) struct Acceptor {
     pub(super) settings: Settings,
     pub(super) sessions: Arc<Sessions>,
     pub(super) slow: Arc<SlowReaders>,
+    pub(super) idle: Arc<IdleConnections>,
 }
 
 /// Accepts connections until the shutdown, then waits for every connection to finish.
@@ -51,6 +53,7 @@ pub(super) async fn run(acceptor: Acceptor) {
         settings,
         sessions,
         slow,
+        idle,
     } = acceptor;
     let slots = Arc::new(Semaphore::new(settings.max_connections));
     let mut connections = JoinSet::new();
@@ -104,6 +107,7 @@ pub(super) async fn run(acceptor: Acceptor) {
             inbox: inbox.clone(),
             sessions: Arc::clone(&sessions),
             slow: Arc::clone(&slow),
+            idle: Arc::clone(&idle),
             shutdown: stop_reading,
             open,
         };

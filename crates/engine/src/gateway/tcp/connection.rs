@@ -8,10 +8,11 @@ use std::{
         Arc,
         atomic::{AtomicU64, Ordering},
     },
+    time::Duration,
 };
 
 use bytes::BytesMut;
-use switchyard_core::{AckSink, Acker, NackCause};
+use switchyard_core::{AckSink, Acker, NackCause, deadline::deadline};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{
@@ -28,6 +29,7 @@ use tokio_util::{
 
 use super::{
     Settings,
+    idle::{IdleConnections, LastActive},
     reply_line::ReplyLine,
     sessions::{Session, Sessions},
     slow::SlowReaders,
@@ -50,6 +52,8 @@ pub(super) struct Connection {
     pub(super) sessions: Arc<Sessions>,
     /// Queues the reader's own error replies under the slow-reader rule.
     pub(super) slow: Arc<SlowReaders>,
+    /// Closes the connection once it is idle.
+    pub(super) idle: Arc<IdleConnections>,
     /// Stops the reader before its next request: cancelled by the channel's shutdown, or
     /// when the session is evicted.
     pub(super) shutdown: CancellationToken,
@@ -75,8 +79,9 @@ impl AckSink for Pending {
 }
 
 /// Serves the connection until the client closes it (and every request was answered), an
-/// I/O error, the channel's shutdown, or the session's eviction (`stop_writing`, with the
-/// reader's token). `permit` is the connection's slot under the channel's connection limit;
+/// I/O error, the channel's shutdown, the session's eviction (`stop_writing`, with the
+/// reader's token), or the connection staying idle for the channel's idle timeout (which
+/// evicts it too). `permit` is the connection's slot under the channel's connection limit;
 /// `written` counts the bytes the socket took.
 ///
 /// Whatever way it ends (aborted with the channel included), each reply line it did not
@@ -90,23 +95,83 @@ pub(super) async fn serve(
     permit: OwnedSemaphorePermit,
 ) {
     let (read, write) = stream.into_split();
-    tokio::join!(
-        connection.read_loop(read),
-        write_loop(write, replies, stop_writing, written)
-    );
+    let pending = Arc::new(watch::Sender::new(0_usize));
+    let active = LastActive::new();
+    let idle = Arc::clone(&connection.idle);
+    let sessions = Arc::clone(&connection.sessions);
+    let session = connection.session.clone();
+    let stop_reading = connection.shutdown.clone();
+    let writer_stop = WriterStop {
+        evicted: stop_writing.clone(),
+        stopping: stop_reading.clone(),
+        stall_timeout: connection.settings.slow_reader_timeout,
+    };
+    let serving = async {
+        tokio::join!(
+            connection.read_loop(read, Arc::clone(&pending), &active),
+            write_loop(write, replies, writer_stop, written, &active)
+        )
+    };
+    tokio::pin!(serving);
+    tokio::select! {
+        biased;
+        _ = &mut serving => {}
+        () = idle.idle(pending.subscribe(), &active) => {
+            // Closed as the slow-reader rule closes a connection, unless it was evicted
+            // meanwhile. The session may be gone already: a reader that saw the client
+            // close its side removes it, while its writer still waits on the socket.
+            if !stop_writing.is_cancelled() {
+                sessions.remove(&session);
+                stop_reading.cancel();
+                stop_writing.cancel();
+                idle.count_closed();
+            }
+            serving.await;
+        }
+    }
     drop(permit);
 }
 
+/// What ends a connection's writer before its queue closes.
+struct WriterStop {
+    /// Cancelled when the session is evicted: the writer returns at once.
+    evicted: CancellationToken,
+    /// The reader's token, cancelled at the channel's shutdown (or an eviction): from then
+    /// on a write that gets no byte out for `stall_timeout` ends the writer.
+    stopping: CancellationToken,
+    /// The channel's slow-reader timeout.
+    stall_timeout: Duration,
+}
+
+impl WriterStop {
+    /// Resolves once the connection is stopping and a whole `stall_timeout` has passed
+    /// since then, or since this call if it was stopping already: created afresh for each
+    /// write, it measures a stretch in which the socket takes not one byte.
+    async fn stalled(&self) {
+        self.stopping.cancelled().await;
+        // Saturating: a slow-reader timeout of `Duration::MAX` means "as long as it takes".
+        tokio::time::sleep_until(deadline(Instant::now(), self.stall_timeout)).await;
+    }
+}
+
 /// Writes queued reply lines until every sender of the queue is gone, then closes the
-/// writing side. When `stop` is cancelled (the session was evicted) it returns at once,
-/// dropping the lines it was writing and every queued one, and the socket closes; when a
-/// write fails, what is left is dropped too. Each line counts as delivered once the socket
-/// took its last byte; each dropped before that counts itself as undelivered.
+/// writing side. When the session is evicted it returns at once, dropping the lines it was
+/// writing and every queued one, and the socket closes; when a write fails, what is left
+/// is dropped too. Each line counts as delivered once the socket took its last byte; each
+/// dropped before that counts itself as undelivered.
+///
+/// At the channel's shutdown it still writes what is queued, for a client that reads; a
+/// write that gets no byte out for the
+/// [slow-reader timeout](super::TcpJsonChannelBuilder::slow_reader_timeout) from then on
+/// means a client that does not read, and ends it as an eviction does. Without that, a
+/// writer blocked on such a client would hold up the channel's stop until the gateway
+/// aborted it.
 async fn write_loop(
     mut write: OwnedWriteHalf,
     mut replies: mpsc::Receiver<ReplyLine>,
-    stop: CancellationToken,
+    stop: WriterStop,
     progress: Arc<AtomicU64>,
+    active: &LastActive,
 ) {
     // The lines being written, the first of which has `offset` bytes written already: what
     // is queued goes out in one vectored write, without copying the lines.
@@ -115,7 +180,7 @@ async fn write_loop(
     loop {
         let line = tokio::select! {
             biased;
-            () = stop.cancelled() => return,
+            () = stop.evicted.cancelled() => return,
             line = replies.recv() => line,
         };
         let Some(line) = line else { break };
@@ -137,7 +202,14 @@ async fn write_loop(
                     .collect();
                 tokio::select! {
                     biased;
-                    () = stop.cancelled() => return,
+                    () = stop.evicted.cancelled() => return,
+                    () = stop.stalled() => {
+                        tracing::debug!(
+                            "connection write stalled while stopping: its client does not \
+                             read, its replies are discarded"
+                        );
+                        return;
+                    }
                     written = write.write_vectored(&slices) => written,
                 }
             };
@@ -156,6 +228,7 @@ async fn write_loop(
                 u64::try_from(written).unwrap_or(u64::MAX),
                 Ordering::Relaxed,
             );
+            active.touch();
             // Every line whose last byte the socket took is delivered.
             while let Some(first) = batch.front() {
                 let left = first.as_bytes().len() - offset;
@@ -184,10 +257,17 @@ enum Event {
 }
 
 impl Connection {
-    async fn read_loop(self, mut read: OwnedReadHalf) {
+    /// Reads requests until the client closes its side, a read fails, or the connection
+    /// stops; `pending` counts its unanswered requests, and each read is recorded in
+    /// `active`.
+    async fn read_loop(
+        self,
+        mut read: OwnedReadHalf,
+        pending: Arc<watch::Sender<usize>>,
+        active: &LastActive,
+    ) {
         let mut codec = LinesCodec::new_with_max_length(self.settings.max_line_bytes);
         let mut buffer = BytesMut::with_capacity(READ_CHUNK);
-        let pending = Arc::new(watch::Sender::new(0_usize));
         let mut at_eof = false;
         loop {
             // Before each request, not only when more bytes are needed: lines already read
@@ -215,7 +295,7 @@ impl Connection {
                     };
                     match read {
                         Ok(0) => at_eof = true,
-                        Ok(_) => {}
+                        Ok(_) => active.touch(),
                         Err(err) => {
                             tracing::debug!(error = %err, "connection read failed");
                             break;

@@ -99,8 +99,35 @@
 //! `switchyard_gateway_tcp_slow_readers_total` counter. Every reply that did not reach its
 //! client (a reply the socket did not take whole) is counted by
 //! `switchyard_gateway_replies_undelivered_total`, however its connection ended: closed as
-//! a slow reader, a failed socket, or aborted with the channel at the gateway's shutdown.
-//! Only the slow client loses anything.
+//! a slow reader or as idle, a failed socket, stopped or aborted with the channel at the
+//! gateway's shutdown. Only the slow client loses anything.
+//!
+//! # Idle connections
+//!
+//! A connection that is idle for
+//! [`idle_timeout`](TcpJsonChannelBuilder::idle_timeout) (5 minutes by default) is closed:
+//! nothing read from its client, no request of it in flight (in the gateway's inbox,
+//! waiting for a permit, or in the handler), and not one byte of a reply going out to it,
+//! for that long. Clients that connect and send nothing, or never finish a line, would
+//! otherwise hold every one of the
+//! [`max_connections`](TcpJsonChannelBuilder::max_connections) for good. A request in
+//! flight keeps its connection open however long it takes; a client that reads a long
+//! reply slowly is not idle while it goes out, but one that does not read it at all is.
+//! Replies still queued for a closed connection are discarded, and counted as undelivered.
+//! Each is logged at debug level, counted by
+//! [`idle_closed`](TcpJsonChannel::idle_closed) and the
+//! `switchyard_gateway_tcp_idle_closed_total` counter (by channel).
+//!
+//! # Shutdown
+//!
+//! When the gateway stops the channel, each connection stops reading (a request it had
+//! read but not yet handed over is dropped) and its writer delivers the replies already
+//! queued, then closes the connection. A client that does not read them does not hold up
+//! the stop: once stopping, a write that gets no byte out for a whole
+//! [`slow_reader_timeout`](TcpJsonChannelBuilder::slow_reader_timeout) ends its writer,
+//! and the replies left are counted as undelivered. Give the gateway's shutdown more time
+//! than that timeout, or such a channel is aborted at the deadline (which counts them
+//! too, but is reported as not stopped).
 //!
 //! # Example
 //!
@@ -134,6 +161,7 @@
 
 mod accept;
 mod connection;
+mod idle;
 mod reply_line;
 mod sessions;
 mod slow;
@@ -153,7 +181,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use self::{reply_line::ReplyLine, sessions::Sessions, slow::SlowReaders};
+use self::{idle::IdleConnections, reply_line::ReplyLine, sessions::Sessions, slow::SlowReaders};
 use super::{Channel, ChannelTask, GatewayError, InboxSender, Outgoing};
 
 /// A [`Channel`] that serves line-delimited JSON over TCP; see the
@@ -170,6 +198,8 @@ pub struct TcpJsonChannel {
     sessions: Arc<Sessions>,
     /// Closes the connections of clients that do not read their replies.
     slow: Arc<SlowReaders>,
+    /// Closes idle connections.
+    idle: Arc<IdleConnections>,
 }
 
 /// The validated settings of a [`TcpJsonChannel`].
@@ -180,6 +210,7 @@ pub(super) struct Settings {
     pub(super) max_line_bytes: usize,
     pub(super) reply_queue: usize,
     pub(super) slow_reader_timeout: Duration,
+    pub(super) idle_timeout: Duration,
     pub(super) limits: Limits,
 }
 
@@ -194,6 +225,7 @@ impl TcpJsonChannel {
             max_line_bytes: TcpJsonChannelBuilder::DEFAULT_MAX_LINE_BYTES,
             reply_queue: TcpJsonChannelBuilder::DEFAULT_REPLY_QUEUE,
             slow_reader_timeout: TcpJsonChannelBuilder::DEFAULT_SLOW_READER_TIMEOUT,
+            idle_timeout: TcpJsonChannelBuilder::DEFAULT_IDLE_TIMEOUT,
             limits: Limits::default(),
         }
     }
@@ -212,6 +244,12 @@ impl TcpJsonChannel {
     /// see [slow readers](crate::gateway::tcp#slow-readers).
     pub fn slow_readers_closed(&self) -> u64 {
         self.slow.closed()
+    }
+
+    /// How many connections were closed because they were idle; see
+    /// [idle connections](crate::gateway::tcp#idle-connections).
+    pub fn idle_closed(&self) -> u64 {
+        self.idle.closed()
     }
 }
 
@@ -240,6 +278,7 @@ impl Channel for TcpJsonChannel {
             settings: self.settings,
             sessions: Arc::clone(&self.sessions),
             slow: Arc::clone(&self.slow),
+            idle: Arc::clone(&self.idle),
         })))
     }
 
@@ -275,6 +314,7 @@ pub struct TcpJsonChannelBuilder {
     max_line_bytes: usize,
     reply_queue: usize,
     slow_reader_timeout: Duration,
+    idle_timeout: Duration,
     limits: Limits,
 }
 
@@ -297,6 +337,10 @@ impl TcpJsonChannelBuilder {
     /// than a connection's writer takes to get a turn on a busy runtime, and short enough
     /// that a client that does not read holds the gateway's permits only briefly.
     pub const DEFAULT_SLOW_READER_TIMEOUT: Duration = Duration::from_millis(250);
+    /// Default for [`idle_timeout`](Self::idle_timeout): 5 minutes, far longer than a
+    /// client that means to send something waits between requests, and short enough that
+    /// clients that connect and never send a request give back their connection slots.
+    pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
     /// How many connections are served at once; one more gets an `unavailable` error line
     /// and is closed. At most [`Semaphore::MAX_PERMITS`].
@@ -354,8 +398,25 @@ impl TcpJsonChannelBuilder {
     /// [`send_timeout`](crate::gateway::GatewayBuilder::send_timeout): a send that times out
     /// first refuses the reply without closing the connection, and the slow client is not
     /// closed at all.
+    ///
+    /// At the channel's shutdown it also bounds how long a connection's writer waits on a
+    /// socket that takes not one byte; see [shutdown](crate::gateway::tcp#shutdown).
     pub fn slow_reader_timeout(mut self, timeout: Duration) -> Self {
         self.slow_reader_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay idle before it is closed: nothing read from its
+    /// client, no request of it in flight (in the gateway's inbox, waiting for a permit, or
+    /// in the handler), and not one byte of a reply going out to it; see
+    /// [idle connections](crate::gateway::tcp#idle-connections). Default
+    /// [`DEFAULT_IDLE_TIMEOUT`](Self::DEFAULT_IDLE_TIMEOUT); must not be zero;
+    /// `Duration::MAX` means never.
+    ///
+    /// Without it, clients that connect and send nothing, or never finish a line, would
+    /// hold every one of the [`max_connections`](Self::max_connections) for good.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 
@@ -389,10 +450,12 @@ impl TcpJsonChannelBuilder {
             max_line_bytes: self.max_line_bytes,
             reply_queue: self.reply_queue,
             slow_reader_timeout: self.slow_reader_timeout,
+            idle_timeout: self.idle_timeout,
             limits: self.limits,
         };
         let sessions = Arc::new(Sessions::default());
         let slow = SlowReaders::new(Arc::clone(&name), settings, Arc::clone(&sessions));
+        let idle = IdleConnections::new(Arc::clone(&name), settings.idle_timeout);
         Ok(TcpJsonChannel {
             name,
             local_addr,
@@ -400,6 +463,7 @@ impl TcpJsonChannelBuilder {
             settings,
             sessions,
             slow: Arc::new(slow),
+            idle: Arc::new(idle),
         })
     }
 
@@ -423,6 +487,9 @@ impl TcpJsonChannelBuilder {
         }
         if self.slow_reader_timeout.is_zero() {
             return invalid("slow_reader_timeout", "must not be zero");
+        }
+        if self.idle_timeout.is_zero() {
+            return invalid("idle_timeout", "must not be zero");
         }
         // A semaphore for the connections, a channel (which is a semaphore) for each
         // connection's replies: tokio panics on more permits than `MAX_PERMITS`.

@@ -19,7 +19,8 @@ pub(super) struct Session {
     /// Stops the connection's reader; a child of the channel's shutdown token.
     pub(super) stop_reading: CancellationToken,
     /// Stops the connection's writer at once, dropping what is queued. Only an eviction
-    /// cancels it: at shutdown the writer still delivers what was queued.
+    /// (a slow reader, or an idle connection) cancels it: at shutdown the writer still
+    /// delivers what was queued, to a client that reads.
     pub(super) stop_writing: CancellationToken,
     /// How many bytes the connection's writer has handed to the socket so far: a client
     /// whose replies still go out, however slowly, is reading.

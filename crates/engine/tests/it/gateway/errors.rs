@@ -1,7 +1,10 @@
 //! Failures become error replies with a user-facing category and a message that carries
 //! no internals.
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use serde_json::{Value, json};
 use switchyard_core::{AckState, Error, Limits, Message, handler_fn};
@@ -11,7 +14,7 @@ use switchyard_engine::gateway::{
 };
 use switchyard_routing::router::Router;
 
-use super::support::{attribute, request, within};
+use super::support::{attribute, counting, paused_runtime, request, within};
 
 /// A handler that fails as the request's type says.
 fn failing() -> Gateway {
@@ -205,4 +208,57 @@ async fn an_unbounded_request_timeout_never_times_a_request_out() {
             .await
             .is_clean()
     );
+}
+
+/// A request whose deadline passed while it waited in the inbox is answered with the same
+/// `timeout` error as one whose handler ran out of time, and its handler is never called:
+/// the handler's side effects would begin for a request the user was told timed out.
+#[test]
+fn a_request_expired_before_its_turn_never_reaches_the_handler() {
+    let (called, counts) = counting(paused_runtime(), async {
+        let called = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&called);
+        // A handler that records each call before anything else, so that one polled once
+        // is recorded. `hold` never returns: it keeps the only permit to its deadline.
+        let gateway = Gateway::builder()
+            .handler(handler_fn(move |request: Message| {
+                let kind = request.attributes().message_type().map(str::to_owned);
+                seen.lock().unwrap().push(kind.clone());
+                async move {
+                    if kind.as_deref() == Some("hold") {
+                        futures::future::pending::<()>().await;
+                    }
+                    Ok(vec![])
+                }
+            }))
+            .max_in_flight(1)
+            .request_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let (channel, mut handle) = InProcessChannel::new("local", 8).unwrap();
+        gateway.register(channel).await.unwrap();
+
+        // Both received at the same instant (the clock is paused): `late` waits for the
+        // permit that `hold` keeps until their common deadline.
+        let late = request("late", "");
+        within(handle.send("s", request("hold", ""))).await.unwrap();
+        within(handle.send("s", late.clone())).await.unwrap();
+        for _ in 0..2 {
+            let reply = within(handle.recv()).await.unwrap();
+            assert_eq!(attribute(&reply, attr::ERROR), Some("timeout"));
+        }
+        assert_eq!(
+            late.acker().state(),
+            AckState::Acked,
+            "a timeout answers it"
+        );
+        assert!(
+            within(gateway.shutdown(Duration::from_secs(5)))
+                .await
+                .is_clean()
+        );
+        called.lock().unwrap().clone()
+    });
+    assert_eq!(called, [Some("hold".to_owned())]);
+    assert_eq!(counts.get("switchyard_gateway_requests_expired_total"), 1);
 }

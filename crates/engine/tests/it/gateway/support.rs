@@ -2,8 +2,10 @@
 
 use std::{future::Future, time::Duration};
 
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use switchyard_core::{Message, handler_fn};
 use switchyard_engine::gateway::{Gateway, GatewayBuilder, Outgoing};
+use tokio::runtime::Runtime;
 
 /// Anything that could hang is bounded by this, so that a hang fails the test.
 pub(super) const DEADLINE: Duration = Duration::from_secs(10);
@@ -48,4 +50,63 @@ pub(super) fn duration_ms(reply: &Outgoing) -> u64 {
         .expect("every reply carries its duration")
         .parse()
         .expect("a whole number of milliseconds")
+}
+
+/// A current-thread runtime with its clock paused, for a test that counts metrics with
+/// [`counting`].
+pub(super) fn paused_runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime")
+}
+
+/// A current-thread runtime on the real clock, for a test that counts metrics with
+/// [`counting`].
+pub(super) fn runtime() -> Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+}
+
+/// The counters that a [`counting`] test counted, summed over their labels.
+pub(super) struct Counts(Vec<(String, u64)>);
+
+impl Counts {
+    /// The total of the counter `name`; 0 if it was never counted.
+    pub(super) fn get(&self, name: &str) -> u64 {
+        self.0
+            .iter()
+            .filter(|(counted, _)| counted == name)
+            .map(|(_, value)| value)
+            .sum()
+    }
+}
+
+/// Runs `test` on `runtime` with this thread's metrics recorded, and returns its output
+/// with what it counted.
+///
+/// The runtime is dropped before the counts are read, inside the recording: a task that
+/// was aborted or left running (a channel the shutdown gave up on) is dropped with it, and
+/// what it counts when dropped (such as the replies it still held) is counted too.
+pub(super) fn counting<F: Future>(runtime: Runtime, test: F) -> (F::Output, Counts) {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let output = metrics::with_local_recorder(&recorder, move || {
+        let output = runtime.block_on(test);
+        drop(runtime);
+        output
+    });
+    let counts = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| match value {
+            DebugValue::Counter(count) => Some((key.key().name().to_owned(), count)),
+            _ => None,
+        })
+        .collect();
+    (output, Counts(counts))
 }

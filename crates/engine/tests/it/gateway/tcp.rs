@@ -14,10 +14,15 @@ use tokio::{
     sync::mpsc,
 };
 
-use super::support::within;
+use super::support::{counting, runtime, within};
 
 mod bad_lines;
 mod fairness;
+mod idle;
+mod shutdown;
+
+/// The counter of replies that did not reach their client.
+const UNDELIVERED: &str = "switchyard_gateway_replies_undelivered_total";
 
 /// A test client: writes raw bytes, reads JSON lines.
 struct Client {
@@ -460,117 +465,54 @@ async fn an_evicted_connection_pushes_no_more_requests() {
     let _ = within(gateway.shutdown(Duration::from_secs(5))).await;
 }
 
-/// Counts `switchyard_gateway_replies_undelivered_total` for one thread's metrics.
-#[derive(Default)]
-struct Undelivered(Arc<std::sync::atomic::AtomicU64>);
-
-struct UndeliveredCounter(Arc<std::sync::atomic::AtomicU64>);
-
-impl metrics::CounterFn for UndeliveredCounter {
-    fn increment(&self, value: u64) {
-        self.0.fetch_add(value, std::sync::atomic::Ordering::SeqCst);
-    }
-    fn absolute(&self, value: u64) {
-        self.0.store(value, std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl metrics::Recorder for Undelivered {
-    fn describe_counter(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_gauge(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_histogram(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
-        if key.name() == "switchyard_gateway_replies_undelivered_total" {
-            metrics::Counter::from_arc(Arc::new(UndeliveredCounter(Arc::clone(&self.0))))
-        } else {
-            metrics::Counter::noop()
-        }
-    }
-    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
-        metrics::Gauge::noop()
-    }
-    fn register_histogram(
-        &self,
-        _: &metrics::Key,
-        _: &metrics::Metadata<'_>,
-    ) -> metrics::Histogram {
-        metrics::Histogram::noop()
-    }
-}
-
 /// Second reading: replies that the channel accepted (so their requests were acked) but
 /// that were still queued for a client that does not read when the shutdown aborted the
 /// channel are lost without a count: the connection task that counts what its writer
 /// discarded is aborted with the channel.
 #[test]
 fn replies_lost_when_the_shutdown_aborts_a_connection_are_counted() {
-    let recorder = Undelivered::default();
-    let undelivered = Arc::clone(&recorder.0);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    metrics::with_local_recorder(&recorder, move || {
-        runtime.block_on(async {
-            let payload = Bytes::from(vec![b'x'; BIG]);
-            let (answered, mut answers) = mpsc::unbounded_channel::<()>();
-            let handler = handler_fn(move |request: Message| {
-                let (payload, answered) = (payload.clone(), answered.clone());
-                async move {
-                    let big = request.attributes().message_type() == Some("big");
-                    let payload = if big { payload } else { Bytes::new() };
-                    let _ = answered.send(());
-                    Ok(vec![unlimited_reply("reply", payload)?])
-                }
-            });
-            let gateway = Gateway::builder().handler(handler).build().unwrap();
-            let channel = TcpJsonChannel::builder("tcp")
-                .bind("127.0.0.1:0")
-                .await
-                .unwrap();
-            let address = channel.local_addr();
-            gateway.register(channel).await.unwrap();
-
-            // The big reply blocks the writer for good; the small one waits in the queue.
-            let mut slow = within(TcpStream::connect(address)).await.unwrap();
-            within(slow.write_all(b"{\"type\":\"big\"}\n{\"type\":\"small\"}\n"))
-                .await
-                .unwrap();
-            for _ in 0..2 {
-                within(answers.recv()).await.unwrap();
+    let (report, counts) = counting(runtime(), async {
+        let payload = Bytes::from(vec![b'x'; BIG]);
+        let (answered, mut answers) = mpsc::unbounded_channel::<()>();
+        let handler = handler_fn(move |request: Message| {
+            let (payload, answered) = (payload.clone(), answered.clone());
+            async move {
+                let big = request.attributes().message_type() == Some("big");
+                let payload = if big { payload } else { Bytes::new() };
+                let _ = answered.send(());
+                Ok(vec![unlimited_reply("reply", payload)?])
             }
-            let report = within(gateway.shutdown(Duration::from_millis(200))).await;
-            assert_eq!(
-                report.not_stopped().collect::<Vec<_>>(),
-                ["tcp"],
-                "{report:?}"
-            );
-            drop(slow);
         });
-        // An aborted task is dropped when its runtime next runs it, or at the latest with
-        // the runtime: dropped here, while the recorder is this thread's.
-        drop(runtime);
+        let gateway = Gateway::builder().handler(handler).build().unwrap();
+        // A writer stopped by the shutdown gives up on a client that does not read after
+        // the slow-reader timeout: without one, it never does, and the channel is aborted.
+        let channel = TcpJsonChannel::builder("tcp")
+            .slow_reader_timeout(Duration::MAX)
+            .bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let address = channel.local_addr();
+        gateway.register(channel).await.unwrap();
+
+        // The big reply blocks the writer for good; the small one waits in the queue.
+        let mut slow = within(TcpStream::connect(address)).await.unwrap();
+        within(slow.write_all(b"{\"type\":\"big\"}\n{\"type\":\"small\"}\n"))
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            within(answers.recv()).await.unwrap();
+        }
+        let report = within(gateway.shutdown(Duration::from_millis(200))).await;
+        drop(slow);
+        report
     });
+    assert_eq!(
+        report.not_stopped().collect::<Vec<_>>(),
+        ["tcp"],
+        "{report:?}"
+    );
     assert!(
-        undelivered.load(std::sync::atomic::Ordering::SeqCst) >= 1,
+        counts.get(UNDELIVERED) >= 1,
         "replies dropped with the aborted connection were not counted as undelivered"
     );
 }
@@ -640,6 +582,7 @@ async fn settings_are_validated_on_bind() {
         "zero",
     )
     .await;
+    check(tcp().idle_timeout(Duration::ZERO), "idle_timeout", "zero").await;
     let over = Semaphore::MAX_PERMITS + 1;
     check(
         tcp().max_connections(over),
@@ -653,6 +596,7 @@ async fn settings_are_validated_on_bind() {
         .max_connections(Semaphore::MAX_PERMITS)
         .reply_queue(Semaphore::MAX_PERMITS)
         .slow_reader_timeout(Duration::MAX)
+        .idle_timeout(Duration::MAX)
         .bind("127.0.0.1:0")
         .await
         .unwrap();
