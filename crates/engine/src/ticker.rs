@@ -1,10 +1,12 @@
 //! [`TickerSubscriber`]: a [`Subscriber`] that calls a generator on an interval and emits
 //! the messages it returns, such as a periodic `order.timeout.check`.
 
-use std::{collections::VecDeque, fmt, future::Future, sync::Arc, time::Duration};
+use std::{
+    collections::VecDeque, fmt, future::Future, panic::AssertUnwindSafe, sync::Arc, time::Duration,
+};
 
 use async_trait::async_trait;
-use futures::{StreamExt, future::BoxFuture, stream};
+use futures::{FutureExt, StreamExt, future::BoxFuture, stream};
 use switchyard_core::{
     Error, Message, MessageStream, Result, Subscriber,
     deadline::{FAR_FUTURE, deadline},
@@ -34,14 +36,16 @@ type Generator = dyn Fn(Tick) -> BoxFuture<'static, Result<Vec<Message>>> + Send
 ///   engine applying backpressure) is skipped rather than burst: one check after a stall,
 ///   not a pile of them.
 /// - A generator error is emitted as an error item of the stream (the engine reports it as
-///   a subscriber error) and the ticker goes on.
+///   a subscriber error) and the ticker goes on. So is a generator that panics, as an
+///   [`Error::Handler`] with the panic's text.
 /// - A period longer than [`FAR_FUTURE`] (30 years), such as `Duration::MAX`, never comes
 ///   due: the ticker never ticks, and its streams end only at `close`. That is what
 ///   `Duration::MAX` means wherever Switchyard takes a duration: no limit, not a panic.
 /// - The topic given to `subscribe` is not used: a ticker has nothing to subscribe to.
 /// - The messages keep the acker they were built with, which nothing upstream waits for:
 ///   a tick that is nacked is not emitted again, the next tick is the retry.
-/// - [`close`](Subscriber::close) ends every stream of this ticker; `subscribe` after
+/// - [`close`](Subscriber::close) ends every stream of this ticker at once, dropping a
+///   generator call under way and what is left of the last tick; `subscribe` after
 ///   `close` fails with [`Error::Closed`].
 ///
 /// ```
@@ -122,6 +126,11 @@ impl Ticking {
     /// that produces any; `None` once the ticker is closed.
     async fn next(&mut self) -> Option<Result<Message>> {
         loop {
+            // Checked before what is left of the last tick too: `close` ends the stream at
+            // once, and those messages have nothing upstream waiting for them.
+            if self.closed.is_cancelled() {
+                return None;
+            }
             if let Some(message) = self.pending.pop_front() {
                 return Some(Ok(message));
             }
@@ -135,9 +144,30 @@ impl Ticking {
                 number: self.number,
                 scheduled,
             };
-            match (self.generator)(tick).await {
-                Ok(messages) => self.pending.extend(messages),
-                Err(error) => return Some(Err(error)),
+            // The call is inside the future, so that a panic building the generator's future
+            // is caught along with one while running it. Uncaught, it would unwind through
+            // whoever polls this stream: in an engine, the intake, which takes no more input
+            // from any subscriber after that. `AssertUnwindSafe` is sound as in the router
+            // workers: the generator is only called again for the next tick, and state it
+            // shares across calls must already tolerate a call stopped at any await.
+            let generator = &self.generator;
+            let generated = AssertUnwindSafe(async move { generator(tick).await }).catch_unwind();
+            // Raced against `close`, which must end the stream even while a generator waits
+            // (on a database that does not answer, say).
+            let generated = tokio::select! {
+                biased;
+                () = self.closed.cancelled() => return None,
+                generated = generated => generated,
+            };
+            match generated {
+                Ok(Ok(messages)) => self.pending.extend(messages),
+                Ok(Err(error)) => return Some(Err(error)),
+                Err(panic) => {
+                    let panic = switchyard_core::panic_text(panic.as_ref());
+                    return Some(Err(Error::permanent_handler(format!(
+                        "the ticker's generator panicked: {panic}"
+                    ))));
+                }
             }
         }
     }

@@ -69,7 +69,8 @@
 //!   the oldest (counted), or fail the publish
 //!   ([`Error::QueueFull`](switchyard_core::Error::QueueFull)).
 //! - A subscription holds at most twice its buffer of undelivered messages (its queue, and
-//!   the batch its stream took from it), plus its in-flight slots: memory stays bounded
+//!   the batch its stream took from it), plus its in-flight slots and what it has yet to
+//!   replay (at most its replay count, which the ring's capacity bounds): memory stays bounded
 //!   under a slow consumer, and under one that nacks everything. Redeliveries moved to a
 //!   member from another member of its group may take it past its in-flight limit by their
 //!   number, which the other members' limits bound.
@@ -86,7 +87,9 @@
 //! topic's last messages, and a subscription with
 //! [`SubscribeOptionsBuilder::replay`] gets up to that many of them (for a pattern, the
 //! last ones across the topics it matches) before live messages, each exactly once: a
-//! message published while it subscribes is either replayed or delivered live, never both.
+//! message published while it subscribes is either replayed or delivered live, never both;
+//! that holds too for a publish that waits for room while a consumer group is emptied and
+//! formed again by a member that replays.
 //! A consumer group replays once, to the member that forms it; members that join later
 //! continue where the group is, and what a leaving member had not replayed yet goes to the
 //! rest of the group.

@@ -33,9 +33,17 @@ pub(super) struct Blocked {
     entry: Entry,
     /// The entries of the targets after it.
     rest: Entries,
+    /// What the targets before the blocked one did.
+    progress: Progress,
+}
+
+/// What a publish carries from target to target.
+struct Progress {
     first_error: Option<Error>,
-    /// Whether a live subscription before the blocked one took the message.
+    /// Whether a live subscription took the message (or refused it with an error).
     routed_any: bool,
+    /// The message's replay sequence number; 0 when replay is off.
+    sequence: u64,
 }
 
 /// How far a publish got without waiting.
@@ -77,41 +85,56 @@ impl Shared {
             // Recorded and routed under the replay lock, which subscribing takes too, so
             // that a new subscriber gets each message either replayed or live.
             Some(store) => {
-                let routed = {
+                let (routed, sequence) = {
                     let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-                    store.record(topic, &payload, &attributes);
-                    self.registry().route(topic)
+                    let sequence = store.record(topic, &payload, &attributes);
+                    (self.registry().route(topic), sequence)
                 };
-                self.offer(routed.view(), payload, attributes)
+                self.offer(routed.view(), payload, attributes, sequence)
             }
             None => self
                 .registry()
-                .with_route(topic, |view| self.offer(view, payload, attributes)),
+                .with_route(topic, |view| self.offer(view, payload, attributes, 0)),
         }
     }
 
-    /// Offers a new message to every target of `routed`.
+    /// Offers a new message, with replay sequence number `sequence`, to every target of
+    /// `routed`.
     #[inline]
-    fn offer(&self, routed: RouteView<'_>, payload: Bytes, attributes: Attributes) -> Step {
+    fn offer(
+        &self,
+        routed: RouteView<'_>,
+        payload: Bytes,
+        attributes: Attributes,
+        sequence: u64,
+    ) -> Step {
         if routed.is_empty() {
             self.counters().unrouted();
             return Step::Done(Ok(()));
         }
         let entries = Entries::new(payload, attributes, routed.len());
-        self.offer_from(routed, 0, entries, None, false)
+        let progress = Progress {
+            first_error: None,
+            routed_any: false,
+            sequence,
+        };
+        self.offer_from(routed, 0, entries, progress)
     }
 
     /// Offers the message to the targets from `start` on, until one blocks, each its own
-    /// entry of `entries`; nothing is copied. `routed_any`: whether a live subscription
-    /// before `start` took it (or refused it with an error).
+    /// entry of `entries`; nothing is copied.
     fn offer_from(
         &self,
         routed: RouteView<'_>,
         start: usize,
         mut entries: Entries,
-        mut first_error: Option<Error>,
-        mut routed_any: bool,
+        progress: Progress,
     ) -> Step {
+        let Progress {
+            mut first_error,
+            mut routed_any,
+            sequence,
+        } = progress;
         let last = routed.len().saturating_sub(1);
         for at in start..routed.len() {
             let Some(target) = routed.get(at) else { break };
@@ -126,8 +149,11 @@ impl Shared {
                         entry,
                         rest: entries,
                         timeout,
-                        first_error,
-                        routed_any,
+                        progress: Progress {
+                            first_error,
+                            routed_any,
+                            sequence,
+                        },
                     }));
                 }
                 offer => {
@@ -155,11 +181,15 @@ impl Shared {
                 entry,
                 rest,
                 timeout,
-                mut first_error,
-                mut routed_any,
+                progress:
+                    Progress {
+                        mut first_error,
+                        mut routed_any,
+                        sequence,
+                    },
             } = *blocked;
             if let Some(target) = routed.view().get(at) {
-                match self.wait_for_room(target, entry, timeout).await {
+                match self.wait_for_room(target, entry, timeout, sequence).await {
                     Ok(taken) => routed_any |= taken,
                     Err(error) => {
                         routed_any = true;
@@ -169,8 +199,13 @@ impl Shared {
             }
             // The targets after this one were routed before the wait; some may be stale.
             let mut routed = routed;
-            self.follow_groups(&mut routed, at + 1);
-            match self.offer_from(routed.view(), at + 1, rest, first_error, routed_any) {
+            self.follow_groups(&mut routed, at + 1, sequence);
+            let progress = Progress {
+                first_error,
+                routed_any,
+                sequence,
+            };
+            match self.offer_from(routed.view(), at + 1, rest, progress) {
                 Step::Done(result) => return result,
                 Step::Blocked(next) => blocked = next,
             }
@@ -194,13 +229,15 @@ impl Shared {
         }
     }
 
-    /// Waits for room in `target`, up to `timeout`, and queues `entry` there; `Ok(false)`
-    /// if the target's subscriptions left meanwhile, so that the message went nowhere.
+    /// Waits for room in `target`, up to `timeout`, and queues `entry` (replay sequence
+    /// number `sequence`) there; `Ok(false)` if the target's subscriptions left meanwhile,
+    /// so that the message went nowhere.
     async fn wait_for_room(
         &self,
         target: &Arc<Target>,
         entry: Entry,
         timeout: Duration,
+        sequence: u64,
     ) -> Result<bool> {
         let deadline = deadline(Instant::now(), timeout);
         let mut slot = Some(entry);
@@ -218,6 +255,10 @@ impl Shared {
                     // new member formed again, is the same group: the message goes to it,
                     // or it would be lost while the group has a member.
                     Offer::Gone => match self.successor(&target) {
+                        // Unless the new member replays it: the message was recorded before
+                        // the group was formed again, and is delivered once, never both
+                        // replayed and live.
+                        Some(successor) if successor.replayed(sequence) => return Ok(true),
                         Some(successor) => break 'offer successor,
                         None => return self.settled(Offer::Gone).map(|()| false),
                     },
@@ -244,15 +285,16 @@ impl Shared {
     /// their groups: a group emptied and formed again while the publish waited is the same
     /// group under a new target, and the old one takes nothing. A group whose new target is
     /// routed already (the old one was still in the pattern index when the publish routed)
-    /// is left as it is, so that it does not get the message twice.
-    fn follow_groups(&self, routed: &mut Routed, start: usize) {
+    /// is left as it is, so that it does not get the message twice; so is one whose new
+    /// target replays the message (replay sequence number `sequence`).
+    fn follow_groups(&self, routed: &mut Routed, start: usize, sequence: u64) {
         for at in start..routed.view().len() {
             let Some(target) = routed.view().get(at).cloned() else {
                 break;
             };
-            let successor = self
-                .successor(&target)
-                .filter(|successor| !routed.view().contains(successor));
+            let successor = self.successor(&target).filter(|successor| {
+                !routed.view().contains(successor) && !successor.replayed(sequence)
+            });
             if let Some(successor) = successor {
                 routed.replace(at, successor);
             }

@@ -157,7 +157,10 @@ impl Registry {
         let store = replay.filter(|_| is_new).map(|(store, count)| {
             let store = store.lock().unwrap_or_else(PoisonError::into_inner);
             let snapshot = store.snapshot(&subject.pattern, count);
-            (store, snapshot)
+            // A publish that routed before this registration and waits for room may follow
+            // a group formed again to this target: it must not deliver what is replayed.
+            target.set_replayed(snapshot.sequences);
+            (store, snapshot.entries)
         });
         target.add_member(Arc::clone(&member));
         if !is_new {

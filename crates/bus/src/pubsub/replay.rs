@@ -22,6 +22,15 @@ struct Ring {
     last: u64,
 }
 
+/// What a new subscription replays.
+#[derive(Debug, Default)]
+pub(super) struct Snapshot {
+    /// The messages, oldest first.
+    pub(super) entries: VecDeque<Entry>,
+    /// Their sequence numbers, ascending.
+    pub(super) sequences: Box<[u64]>,
+}
+
 /// Replay rings, one per topic published on, at most `max_topics` of them and at most
 /// `capacity` messages each. Memory is bounded by `max_topics × capacity` messages (each
 /// within the bus's size limits), whatever topics publishers use.
@@ -45,8 +54,9 @@ impl ReplayStore {
 
     /// Records a message published on `topic`, dropping the ring's oldest if it is full.
     /// A topic without a ring gets one; if there are `max_topics` rings already, the ring
-    /// of the topic published least recently is dropped for it.
-    pub(super) fn record(&mut self, topic: &str, payload: &Bytes, attributes: &Attributes) {
+    /// of the topic published least recently is dropped for it. Returns the message's
+    /// sequence number, never 0.
+    pub(super) fn record(&mut self, topic: &str, payload: &Bytes, attributes: &Attributes) -> u64 {
         self.sequence += 1;
         let sequence = self.sequence;
         if !self.rings.contains_key(topic) {
@@ -63,6 +73,7 @@ impl ReplayStore {
                 .push_back((sequence, payload.clone(), attributes.clone()));
             ring.last = sequence;
         }
+        sequence
     }
 
     /// O(topics), but only when a new topic arrives at a full store.
@@ -79,11 +90,11 @@ impl ReplayStore {
 
     /// The last `count` messages on topics that `pattern` matches, oldest first, as new
     /// deliveries.
-    pub(super) fn snapshot(&self, pattern: &Pattern, count: usize) -> VecDeque<Entry> {
+    pub(super) fn snapshot(&self, pattern: &Pattern, count: usize) -> Snapshot {
         if count == 0 {
-            return VecDeque::new();
+            return Snapshot::default();
         }
-        let mut found: Vec<&Kept> = if pattern.kind() == PatternKind::Exact {
+        let found: Vec<&Kept> = if pattern.kind() == PatternKind::Exact {
             self.rings
                 .get(pattern.as_str())
                 .map(|ring| ring.entries.iter().collect())
@@ -99,10 +110,16 @@ impl ReplayStore {
             found
         };
         let skip = found.len().saturating_sub(count);
-        found
-            .drain(skip..)
-            .map(|(_, payload, attributes)| Entry::single(payload.clone(), attributes.clone(), 0))
-            .collect()
+        let found = &found[skip..];
+        Snapshot {
+            entries: found
+                .iter()
+                .map(|(_, payload, attributes)| {
+                    Entry::single(payload.clone(), attributes.clone(), 0)
+                })
+                .collect(),
+            sequences: found.iter().map(|(sequence, ..)| *sequence).collect(),
+        }
     }
 
     /// The number of topics with a ring.

@@ -3,7 +3,7 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, OnceLock,
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     time::Duration,
@@ -33,6 +33,9 @@ pub(super) struct Target {
     removed: AtomicBool,
     /// Publishers blocked until a member has room wait here.
     space: Notify,
+    /// The replay sequence numbers of what the member that made this target replays,
+    /// ascending. Set before the target is registered.
+    replayed: OnceLock<Box<[u64]>>,
 }
 
 #[derive(Debug)]
@@ -79,6 +82,7 @@ impl Target {
             cursor: AtomicUsize::new(0),
             removed: AtomicBool::new(false),
             space: Notify::new(),
+            replayed: OnceLock::new(),
         }
     }
 
@@ -94,6 +98,22 @@ impl Target {
 
     pub(super) fn is_removed(&self) -> bool {
         self.removed.load(Ordering::Acquire)
+    }
+
+    /// Notes the replay sequence numbers (ascending) of what this new target's first
+    /// member replays. Called under the registry's writer lock and the replay lock, before
+    /// the target is registered.
+    pub(super) fn set_replayed(&self, sequences: Box<[u64]>) {
+        // Set once, when the target is made; a second call cannot happen.
+        let _ = self.replayed.set(sequences);
+    }
+
+    /// Whether the message with replay sequence number `sequence` (0: not recorded) is one
+    /// that this target's first member replays.
+    pub(super) fn replayed(&self, sequence: u64) -> bool {
+        self.replayed
+            .get()
+            .is_some_and(|replayed| replayed.binary_search(&sequence).is_ok())
     }
 
     pub(super) fn mark_removed(&self) {

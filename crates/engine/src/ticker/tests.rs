@@ -190,3 +190,58 @@ async fn periods_up_to_far_future_tick_and_longer_ones_never_do() {
         assert!(timeout(DEADLINE, stream.next()).await.unwrap().is_none());
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_generator_is_an_error_item_and_ticking_goes_on() {
+    let ticker = TickerSubscriber::new(PERIOD, |tick: Tick| {
+        // A panic while building the future, then one while running it.
+        assert_ne!(tick.number, 1, "generator bug building tick 1");
+        async move {
+            assert_ne!(tick.number, 2, "generator bug running tick 2");
+            Ok(vec![Message::new(tick.number.to_string())])
+        }
+    })
+    .unwrap();
+    let mut stream = ticker.subscribe("ignored").await.unwrap();
+    for tick in ["tick 1", "tick 2"] {
+        let item = timeout(DEADLINE, stream.next()).await.unwrap().unwrap();
+        let Err(err) = item else {
+            panic!("a panic is an error item, not {item:?}");
+        };
+        assert!(matches!(err, Error::Handler { .. }), "{err}");
+        assert!(err.report().contains(tick), "{}", err.report());
+    }
+    let third = timeout(DEADLINE, stream.next()).await.unwrap().unwrap();
+    assert_eq!(payload(&third.unwrap()), "3");
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_ends_a_stream_whose_generator_never_returns() {
+    let called = Arc::new(tokio::sync::Notify::new());
+    let notify = called.clone();
+    let ticker = TickerSubscriber::new(PERIOD, move |_tick: Tick| {
+        notify.notify_one();
+        std::future::pending::<switchyard_core::Result<Vec<Message>>>()
+    })
+    .unwrap();
+    let mut stream = ticker.subscribe("ignored").await.unwrap();
+    let close = async {
+        called.notified().await;
+        ticker.close().await.unwrap();
+    };
+    let (item, ()) = timeout(DEADLINE, futures::future::join(stream.next(), close))
+        .await
+        .expect("close ends the stream while its generator runs");
+    assert!(item.is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_ends_a_stream_with_messages_of_a_tick_left() {
+    let (ticker, _log) = recording(3);
+    let mut stream = ticker.subscribe("ignored").await.unwrap();
+    let first = timeout(DEADLINE, stream.next()).await.unwrap().unwrap();
+    assert_eq!(payload(&first.unwrap()), "1.0");
+    ticker.close().await.unwrap();
+    let next = timeout(DEADLINE, stream.next()).await.unwrap();
+    assert!(next.is_none(), "{next:?}");
+}

@@ -11,7 +11,7 @@ fn record(store: &mut ReplayStore, topic: &str, n: u8) {
 
 fn snapshot(store: &ReplayStore, pattern: &str, count: usize) -> Vec<u8> {
     let pattern = Pattern::parse(pattern).unwrap();
-    let found = store.snapshot(&pattern, count);
+    let found = store.snapshot(&pattern, count).entries;
     assert!(
         found.iter().all(|entry| entry.deliveries() == 0),
         "replays are new deliveries"

@@ -1,6 +1,6 @@
 //! Replay: a late subscriber gets the last messages of a topic, once each, when asked.
 
-use switchyard_bus::pubsub::SubscribeOptions;
+use switchyard_bus::pubsub::{SlowConsumerPolicy, SubscribeOptions, SubscribeOptionsBuilder};
 
 use super::*;
 
@@ -116,4 +116,91 @@ async fn a_group_replays_once_and_hands_the_rest_of_its_replay_over() {
     bus.publish("t", msg("live")).await.unwrap();
     assert_eq!(recv_acked(&mut second, 1).await, ["live"]);
     assert_eq!(bus.snapshot().stats.discarded, 0);
+}
+
+fn blocking(buffer: usize) -> SubscribeOptionsBuilder {
+    SubscribeOptions::builder()
+        .buffer(buffer)
+        .policy(SlowConsumerPolicy::Block {
+            timeout: Duration::from_secs(3600),
+        })
+}
+
+/// Publishes blocked on the only member of a group, which leaves, while a new member forms
+/// the group again with replay: the publishes follow the group to the new member, which
+/// must get each message once, replayed or live. They used to arrive twice: replayed (they
+/// were recorded before the new member's snapshot) and live.
+#[tokio::test(start_paused = true)]
+async fn a_group_formed_again_with_replay_gets_the_publishes_that_waited_for_it_once() {
+    let bus = bus(PubSubConfig::builder().replay(10));
+    let member = |replay| blocking(1).group("g").replay(replay).build().unwrap();
+    let only = bus.subscribe_with("t", member(0)).unwrap();
+    bus.publish("t", msg("queued")).await.unwrap();
+    let blocked: Vec<_> = ["older", "newer"]
+        .into_iter()
+        .map(|text| {
+            let bus = bus.clone();
+            tokio::spawn(async move { bus.publish("t", msg(text)).await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    assert!(
+        blocked.iter().all(|task| !task.is_finished()),
+        "the only member is full"
+    );
+
+    drop(only);
+    // It replays the last message only: "newer". "older" is not replayed and is delivered
+    // live; "queued" left with the member that had it.
+    let mut formed_again = bus.subscribe_with("t", member(1)).unwrap();
+    assert_eq!(recv_acked(&mut formed_again, 2).await, ["newer", "older"]);
+    assert!(
+        nothing_within(&mut formed_again, Duration::from_secs(1)).await,
+        "delivered twice: {:?}",
+        formed_again.stats()
+    );
+    for task in blocked {
+        let result = tokio::time::timeout(DEADLINE, task).await.unwrap().unwrap();
+        assert!(result.is_ok(), "{result:?}");
+    }
+}
+
+/// The same for a group that a publish had not reached yet, as it waited for room in
+/// another subscription first.
+#[tokio::test(start_paused = true)]
+async fn a_group_formed_again_with_replay_while_a_publish_waits_elsewhere_gets_it_once() {
+    let bus = bus(PubSubConfig::builder().replay(10));
+    let mut slow = bus
+        .subscribe_with("t", blocking(1).build().unwrap())
+        .unwrap();
+    let member = |replay| {
+        SubscribeOptions::builder()
+            .group("g")
+            .replay(replay)
+            .build()
+            .unwrap()
+    };
+    let only = bus.subscribe_with("t", member(0)).unwrap();
+    bus.publish("t", msg("first")).await.unwrap();
+    let blocked = {
+        let bus = bus.clone();
+        tokio::spawn(async move { bus.publish("t", msg("waiting")).await })
+    };
+    tokio::task::yield_now().await;
+    assert!(!blocked.is_finished(), "the slow subscription is full");
+
+    drop(only);
+    let mut formed_again = bus.subscribe_with("t", member(10)).unwrap();
+    assert_eq!(recv_acked(&mut slow, 2).await, ["first", "waiting"]);
+    let result = tokio::time::timeout(DEADLINE, blocked)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(recv_acked(&mut formed_again, 2).await, ["first", "waiting"]);
+    assert!(
+        nothing_within(&mut formed_again, Duration::from_secs(1)).await,
+        "delivered live as well: {:?}",
+        formed_again.stats()
+    );
 }

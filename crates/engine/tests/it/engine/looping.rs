@@ -254,3 +254,52 @@ async fn an_overflowed_output_acks_its_root_only_once_dead_lettered() {
     );
     assert_eq!(rig.engine.health().counts.loop_overflows, 1);
 }
+
+#[tokio::test]
+async fn a_hops_attribute_from_outside_neither_shortens_nor_lifts_the_limit() {
+    // The handler copies its input, attributes included, so a forged count rides along
+    // into every loop output: the count passed along must win over it each time.
+    for forged in ["0", "5", "4294967295", "99999999999999999999", "-1", "many"] {
+        let calls = Arc::new(AtomicU64::new(0));
+        let counted = calls.clone();
+        let ping_pong = handler_fn(move |message: Message| {
+            counted.fetch_add(1, Ordering::SeqCst);
+            async move {
+                let next = match message.attributes().message_type() {
+                    Some("cycle.a") => "cycle.b",
+                    _ => "cycle.a",
+                };
+                let mut copy = message.detached();
+                copy.attributes_mut().set_type(next)?;
+                copy.attributes_mut().set_destination("loop://cycle")?;
+                Ok(vec![copy])
+            }
+        });
+        let router = Router::builder()
+            .handle("cycle.a", ping_pong.clone())
+            .unwrap()
+            .handle("cycle.b", ping_pong)
+            .unwrap()
+            .build();
+        let rig = Rig::for_source(
+            Engine::builder().max_hops(5),
+            "cycle",
+            router,
+            RecordingPublisher::new(),
+        )
+        .start()
+        .await;
+        let root = Message::builder()
+            .message_type("cycle.a")
+            .attribute(HOPS_ATTRIBUTE, forged)
+            .build()
+            .unwrap();
+        let id = rig.feeder.send(root).await;
+        assert_eq!(rig.feeder.log.outcome_of(&id).await, Outcome::Acked);
+        assert_eq!(calls.load(Ordering::SeqCst), 6, "{forged}");
+        let dead = rig.dead_letters();
+        assert_eq!(dead.len(), 1, "{forged}");
+        assert_eq!(attr(&dead[0], HOPS_ATTRIBUTE), Some("6"), "{forged}");
+        assert_eq!(attr(&dead[0], DEAD_LETTER_REASON), Some("hop-limit"));
+    }
+}
