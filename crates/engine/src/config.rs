@@ -197,7 +197,11 @@ fn in_range(
 pub enum KeyOrdering {
     /// Messages with the same `partitionkey` go to the same worker, in the order they
     /// arrived, while different keys run in parallel on different workers. Messages
-    /// without a key are spread over the workers. The default.
+    /// without a key, or with an empty one, are spread over the workers. The default.
+    ///
+    /// The order is that of arrival: a message nacked for redelivery (a transient error)
+    /// comes back after those of its key that arrived meanwhile, as the subscriber
+    /// redelivers it.
     #[default]
     PerPartitionKey,
     /// Every message goes to the next worker with room, whatever its key.

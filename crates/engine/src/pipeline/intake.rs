@@ -271,7 +271,12 @@ impl Slot {
         let workers = self.workers.len();
         let key = match self.ordering {
             // With one worker every key is that worker's: no need to read it.
-            KeyOrdering::PerPartitionKey if workers > 1 => job.message.attributes().partition_key(),
+            // An empty key names no partition: it is spread like a message without one.
+            KeyOrdering::PerPartitionKey if workers > 1 => job
+                .message
+                .attributes()
+                .partition_key()
+                .filter(|key| !key.is_empty()),
             _ => None,
         };
         let (first, tries) = match key {

@@ -36,7 +36,7 @@ pub fn topic_of(destination: &str) -> &str {
 /// [`redact`] recognise a URL's userinfo (`redis://app:secret@cache/audit` goes to the topic
 /// `app:secret@cache/audit`). So the destination is put back together (the prefix's scheme,
 /// then the topic), redacted, and the topic taken from that. Under a prefix without a scheme
-/// (the catch-all `""`) the destination's scheme is unknown, and a stand-in one is used:
+/// (such as `audit`) the destination's scheme is unknown, and a stand-in one is used:
 /// userinfo-like text at the start of the topic (`user@host/…`) is then redacted even if
 /// the destination had no scheme, which errs on the safe side. A topic with nothing to hide
 /// is borrowed back unchanged.

@@ -96,6 +96,19 @@ mod placement {
         );
     }
 
+    /// An empty `partitionkey` names no partition: such messages are spread like those
+    /// without a key, rather than all queued behind one another on one worker.
+    #[test]
+    fn an_empty_key_is_no_key() {
+        let (mut slot, receivers) = slot(2, 1, KeyOrdering::PerPartitionKey);
+        assert!(slot.offer(job(Some(""))).is_none());
+        assert!(
+            slot.offer(job(Some(""))).is_none(),
+            "the other worker has room"
+        );
+        assert_eq!(depths(&receivers), [1, 1]);
+    }
+
     #[test]
     fn unordered_ignores_keys_and_fills_every_worker_before_waiting() {
         let (mut slot, receivers) = slot(2, 1, KeyOrdering::Unordered);
