@@ -20,7 +20,7 @@
     reason = "an example shows its results"
 )]
 
-use std::{future::Future, net::SocketAddr, time::Duration};
+use std::{future::Future, io::IsTerminal as _, net::SocketAddr, time::Duration};
 
 use clap::Parser;
 use serde::{Deserialize, Serialize};
@@ -141,6 +141,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log redirected to a file stays plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let args = Args::parse();
     let interrupted = async {

@@ -211,6 +211,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,orders=info")),
         )
         .with_writer(std::io::stderr)
+        // Colours only for a terminal: a log redirected to a file stays plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let interrupted = async {
         // Without a signal handler (an unusual platform), only `--duration` stops the run.
