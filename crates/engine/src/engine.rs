@@ -21,7 +21,10 @@ use self::{
 };
 use crate::{
     ComponentKind, EngineBuilder, EngineError, EngineState, Health, RouterOptions, StopReport,
-    config::Config, health::QueueHealth, stats::Counters,
+    config::Config,
+    handle::{Abandon, LastHandle},
+    health::QueueHealth,
+    stats::Counters,
 };
 
 /// Wires subscribers, routers and publishers declaratively, and runs them with an internal
@@ -67,7 +70,8 @@ use crate::{
 /// still connecting), leaves the engine `Stopped` with nothing running, and closes the
 /// subscribers it had subscribed; see [`start`](Self::start). The handle is cheap to
 /// clone: give a clone to the task that waits for Ctrl-C. Dropping every handle without
-/// `stop` shuts the pipeline down abruptly, nacking everything in flight.
+/// `stop`, or while a `stop` given up by its caller still runs, shuts the pipeline down
+/// abruptly, nacking everything in flight.
 ///
 /// ```
 /// use std::{sync::{Arc, Mutex}, time::Duration};
@@ -126,6 +130,10 @@ use crate::{
 #[derive(Clone)]
 pub struct Engine {
     inner: Arc<Inner>,
+    /// Shared by the handles the application holds, not by the engine's own tasks, which
+    /// use [`Engine::internal`]: dropped with the last of them, it ends the engine's tasks
+    /// whatever those still hold.
+    _last: Option<Arc<LastHandle<Inner>>>,
 }
 
 struct Inner {
@@ -176,24 +184,36 @@ impl Engine {
     }
 
     pub(crate) fn with_config(config: Config) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                config,
-                lifecycle: Mutex::new(Lifecycle {
-                    state: EngineState::Created,
-                    registry: Registry::default(),
-                    running: None,
-                    opened: Vec::new(),
-                    publishers: Vec::new(),
-                }),
-                counters: Arc::new(Counters::default()),
-                report: std::sync::OnceLock::new(),
-                shutdown_started: std::sync::atomic::AtomicBool::new(false),
-                shutdown_done: CancellationToken::new(),
-                lifecycle_tasks: TaskTracker::new(),
-                start_abort: CancellationToken::new(),
-                start_settled: CancellationToken::new(),
+        let inner = Arc::new(Inner {
+            config,
+            lifecycle: Mutex::new(Lifecycle {
+                state: EngineState::Created,
+                registry: Registry::default(),
+                running: None,
+                opened: Vec::new(),
+                publishers: Vec::new(),
             }),
+            counters: Arc::new(Counters::default()),
+            report: std::sync::OnceLock::new(),
+            shutdown_started: std::sync::atomic::AtomicBool::new(false),
+            shutdown_done: CancellationToken::new(),
+            lifecycle_tasks: TaskTracker::new(),
+            start_abort: CancellationToken::new(),
+            start_settled: CancellationToken::new(),
+        });
+        Self {
+            _last: Some(LastHandle::new(&inner)),
+            inner,
+        }
+    }
+
+    /// A handle for a task of the engine's own (its shutdown, the rollback of a start):
+    /// it keeps the engine's insides alive, but not the engine, which the application's
+    /// handles alone keep running.
+    pub(crate) fn internal(&self) -> Engine {
+        Engine {
+            inner: Arc::clone(&self.inner),
+            _last: None,
         }
     }
 
@@ -371,13 +391,20 @@ impl Inner {
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // The last handle is gone without `stop`: end the tasks, which nack what they hold,
-        // rather than leave them running with no way to stop them.
+impl Abandon for Inner {
+    /// The last handle is gone without `stop`, or while a `stop` that its caller gave up
+    /// still runs: end the tasks, which nack what they hold, rather than leave them running
+    /// with no way to stop them.
+    fn abandon(&self) {
         if let Some(running) = &self.lifecycle().running {
             running.abort();
         }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.abandon();
     }
 }
 

@@ -27,9 +27,8 @@ pub struct Health {
     /// Every registered component, with its errors.
     pub components: Vec<ComponentHealth>,
     /// Why the engine stopped working as it should while its [`state`](Self::state) says
-    /// otherwise, if it did: the first task of the running pipeline that ended before
-    /// `stop` asked it to, such as the intake ending with a panic in a subscriber's stream,
-    /// after which the engine takes no more input although it is still `Running`. Redacted
+    /// otherwise, if it did: today, the intake ending with a panic in a subscriber's
+    /// stream, after which the engine takes no more input although it is still `Running`. Redacted
     /// and bounded. `None` for a healthy engine, and after a normal `stop`; once set, it
     /// stays set, through `stop` too, for the record. An engine whose state is `Running`
     /// and that reports this should be stopped and replaced.

@@ -88,6 +88,7 @@ mod config;
 mod engine;
 mod error;
 pub mod gateway;
+mod handle;
 mod health;
 mod observer;
 mod pipeline;

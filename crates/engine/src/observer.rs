@@ -54,8 +54,10 @@ pub trait EngineObserver: Send + Sync {
     /// `redis://[REDACTED]@cache/`, and a credential in it never reaches the hook. `topic`
     /// likewise, whatever the prefix: the destination `redis://user:secret@cache/audit`
     /// arrives as the topic `[REDACTED]@cache/audit`, under the prefix above or under
-    /// `redis://` alike (the whole destination is redacted, then its topic taken). A prefix
-    /// and a topic without a credential arrive as they are.
+    /// `redis://` alike (the whole destination is redacted, then its topic taken). Under a
+    /// prefix without a scheme (`audit`, say), text at the start of the topic that merely
+    /// looks like userinfo (`team@eu/orders`) is redacted too. A prefix and a topic without
+    /// a credential arrive as they are.
     fn on_publisher_error(&self, publisher: &str, topic: &str, error: &Error) {
         let _ = (publisher, topic, error);
     }

@@ -13,9 +13,13 @@ use super::error::ConfigError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum LoadBalancing {
-    /// Each endpoint in turn: the one admitted least recently first. Every route is
-    /// spread evenly, and so is an endpoint's share when the routes of several topics
-    /// overlap (one endpoint on `orders.*`, others on `orders.eu` and `orders.us`).
+    /// Each endpoint in turn: the one admitted least recently first. The deliveries of
+    /// one route go round its endpoints evenly. Where routes overlap (one endpoint on
+    /// `orders.*`, others on `orders.eu` and `orders.us`), each endpoint gets its turn
+    /// among all the deliveries it serves, so an endpoint that serves both regions takes
+    /// less of each region's traffic than the endpoint of that region alone. Deliveries
+    /// made at the same moment on several threads may pick the same endpoint: the spread
+    /// is even over time, not call by call.
     #[default]
     RoundRobin,
     /// The endpoint with the fewest deliveries under way; ties go to the one admitted least

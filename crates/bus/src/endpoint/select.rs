@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use smallvec::SmallVec;
 use switchyard_routing::pattern::Match;
 use tokio::time::Instant;
 
@@ -12,6 +13,9 @@ use super::{
     error::EndpointRefusal,
     state::{Admission, EndpointState},
 };
+
+/// The endpoints of a tier that [`choose`] orders without allocating.
+const TIER_INLINE: usize = 8;
 
 /// What [`choose`] found.
 #[derive(Debug)]
@@ -40,8 +44,10 @@ pub(crate) fn choose(
             // The least recently admitted first, which is round-robin within a tier, and
             // stays fair to each endpoint when the tiers of different topics share some:
             // a turn kept per tier would let one topic's deliveries take another's turns.
-            // Stable: endpoints never admitted keep the tier's order.
-            let mut order: Vec<_> = tier.iter().map(|found| found.value).collect();
+            // Stable: endpoints never admitted keep the tier's order. On the stack for a
+            // tier of up to `TIER_INLINE`, which spares a delivery an allocation.
+            let mut order: SmallVec<[&Arc<EndpointState>; TIER_INLINE]> =
+                tier.iter().map(|found| found.value).collect();
             match balancing {
                 LoadBalancing::LeastInFlight => {
                     order.sort_by_key(|endpoint| (endpoint.in_flight(), endpoint.last_admitted()));

@@ -131,7 +131,7 @@ impl Drop for StartGuard<'_> {
         // timeout, and `stop` waits for it through the report that it sets.
         match Handle::try_current() {
             Ok(runtime) => {
-                let engine = self.engine.clone();
+                let engine = self.engine.internal();
                 inner
                     .lifecycle_tasks
                     .spawn_on(async move { engine.rolled_back().await }, &runtime);

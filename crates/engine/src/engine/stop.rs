@@ -91,7 +91,9 @@ impl Engine {
     pub(super) async fn shut_down_once(&self, timeout: Duration) -> Option<StopReport> {
         let inner = &self.inner;
         if !inner.shutdown_started.swap(true, Ordering::AcqRel) {
-            let engine = self.clone();
+            // Not one of the application's handles: dropping all of those while this runs
+            // (a `stop` without a time limit, given up) still ends the engine's tasks.
+            let engine = self.internal();
             // Cancelled however the task ends, even dropped before its first poll (a
             // runtime shutting down), so that no `stop` waits forever.
             let done = inner.shutdown_done.clone().drop_guard();

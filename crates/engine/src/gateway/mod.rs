@@ -131,15 +131,20 @@ pub use self::{
     shutdown::ShutdownReport,
     tcp::{TcpJsonChannel, TcpJsonChannelBuilder},
 };
+use crate::handle::{Abandon, LastHandle};
 
 /// Routes messages between channels and a handler; see the [module documentation](self).
 ///
 /// A cheap handle: clones share one gateway. Call [`shutdown`](Self::shutdown) to stop it
-/// gracefully; dropping the last handle without it stops everything abruptly (messages in
-/// flight are abandoned and nacked, channels are cancelled).
+/// gracefully; dropping the last handle without it, or while a shutdown given up by its
+/// caller still runs, stops everything abruptly (messages in flight are abandoned and
+/// nacked, channels are cancelled).
 #[derive(Clone)]
 pub struct Gateway {
     inner: Arc<Inner>,
+    /// Shared by the handles the application holds, not by the shutdown's task: dropped
+    /// with the last of them, it ends the gateway's tasks whatever that task still holds.
+    _last: Arc<LastHandle<Inner>>,
 }
 
 struct Inner {
@@ -192,19 +197,21 @@ impl Gateway {
         let intake = CancellationToken::new();
         let dispatcher =
             runtime.spawn(dispatch::run(Arc::clone(&shared), receiver, intake.clone()));
+        let inner = Arc::new(Inner {
+            shared,
+            inbox,
+            intake,
+            channels_root: CancellationToken::new(),
+            channel_tasks: TaskTracker::new(),
+            starting: TaskTracker::new(),
+            abandon_starts: CancellationToken::new(),
+            dispatcher: Mutex::new(Some(dispatcher)),
+            runtime,
+            shutdown: Mutex::new(None),
+        });
         Ok(Self {
-            inner: Arc::new(Inner {
-                shared,
-                inbox,
-                intake,
-                channels_root: CancellationToken::new(),
-                channel_tasks: TaskTracker::new(),
-                starting: TaskTracker::new(),
-                abandon_starts: CancellationToken::new(),
-                dispatcher: Mutex::new(Some(dispatcher)),
-                runtime,
-                shutdown: Mutex::new(None),
-            }),
+            _last: LastHandle::new(&inner),
+            inner,
         })
     }
 
@@ -411,14 +418,21 @@ impl Inner {
     }
 }
 
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // Dropped without a shutdown (or after one, when this changes nothing): stop every
-        // task the gateway owns rather than leave them running unowned.
+impl Abandon for Inner {
+    /// The last handle is gone without a shutdown, or while a shutdown that its caller gave
+    /// up still runs (or after one, when this changes nothing): stop every task the gateway
+    /// owns rather than leave them running unowned.
+    fn abandon(&self) {
         self.intake.cancel();
         self.shared.abort.cancel();
         self.channels_root.cancel();
         self.abandon_starts.cancel();
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.abandon();
     }
 }
 

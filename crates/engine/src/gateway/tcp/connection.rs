@@ -117,13 +117,18 @@ pub(super) async fn serve(
         biased;
         _ = &mut serving => {}
         () = idle.idle(pending.subscribe(), &active) => {
-            // Closed as the slow-reader rule closes a connection, unless it was evicted
-            // meanwhile. The session may be gone already: a reader that saw the client
-            // close its side removes it, while its writer still waits on the socket.
-            if !stop_writing.is_cancelled() {
-                sessions.remove(&session);
+            // Closed as the slow-reader rule closes a connection, and counted by whoever
+            // takes the session out of the table: a slow-reader eviction on another thread
+            // may have, and counted it as its own. A session the reader removed itself (it
+            // saw the client close its side, while the writer still waits on the socket)
+            // no eviction can reach any more, so closing it is this rule's alone.
+            let evicted = sessions.evict(&session);
+            let orphaned = !evicted && !stop_writing.is_cancelled();
+            if orphaned {
                 stop_reading.cancel();
                 stop_writing.cancel();
+            }
+            if evicted || orphaned {
                 idle.count_closed();
             }
             serving.await;

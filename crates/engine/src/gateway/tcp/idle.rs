@@ -1,6 +1,6 @@
 //! [`IdleConnections`]: closes a connection that does nothing for the channel's idle
-//! timeout, so that clients that connect and send nothing (or never finish a line) cannot
-//! hold the channel's connection slots for good.
+//! timeout, so that clients that connect and then send nothing cannot hold the channel's
+//! connection slots for good.
 
 use std::{
     sync::{

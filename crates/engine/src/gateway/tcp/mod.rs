@@ -108,9 +108,11 @@
 //! [`idle_timeout`](TcpJsonChannelBuilder::idle_timeout) (5 minutes by default) is closed:
 //! nothing read from its client, no request of it in flight (in the gateway's inbox,
 //! waiting for a permit, or in the handler), and not one byte of a reply going out to it,
-//! for that long. Clients that connect and send nothing, or never finish a line, would
-//! otherwise hold every one of the
-//! [`max_connections`](TcpJsonChannelBuilder::max_connections) for good. A request in
+//! for that long. Clients that connect and then send nothing (or stop halfway through a
+//! line) would otherwise hold every one of the
+//! [`max_connections`](TcpJsonChannelBuilder::max_connections) for good. Every byte read
+//! counts as activity, so a client that trickles a byte within each timeout keeps its
+//! connection: the rule is about silent clients, not slow ones. A request in
 //! flight keeps its connection open however long it takes; a client that reads a long
 //! reply slowly is not idle while it goes out, but one that does not read it at all is.
 //! Replies still queued for a closed connection are discarded, and counted as undelivered.
@@ -413,8 +415,8 @@ impl TcpJsonChannelBuilder {
     /// [`DEFAULT_IDLE_TIMEOUT`](Self::DEFAULT_IDLE_TIMEOUT); must not be zero;
     /// `Duration::MAX` means never.
     ///
-    /// Without it, clients that connect and send nothing, or never finish a line, would
-    /// hold every one of the [`max_connections`](Self::max_connections) for good.
+    /// Without it, clients that connect and then fall silent would hold every one of the
+    /// [`max_connections`](Self::max_connections) for good.
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
         self.idle_timeout = timeout;
         self

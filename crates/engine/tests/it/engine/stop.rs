@@ -375,3 +375,52 @@ async fn a_stop_after_a_subscriber_panicked_does_not_wait_its_timeout() {
     assert!(report.quiescent, "{report:?}");
     assert!(report.elapsed < timeout, "{report:?}");
 }
+
+/// A `stop` without a time limit, given up by its caller, and then the last handle
+/// dropped: nobody can stop the engine any more, so, as for an engine dropped without
+/// `stop`, its tasks end and nack what they hold; the shutdown's own task, which runs to its
+/// end whoever waits, must not keep them running for good with a handler that never ends.
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_stop_given_up_then_the_engine_dropped_ends_its_tasks() {
+    let (entered, mut handler_runs) = tokio::sync::mpsc::unbounded_channel();
+    let router = Router::builder()
+        .handle(
+            "orders.created",
+            handler_fn(move |_order: Message| {
+                let entered = entered.clone();
+                async move {
+                    // The receiver learns when this future is dropped.
+                    let (alive, gone) = tokio::sync::oneshot::channel::<()>();
+                    let _ = entered.send(alive);
+                    let _gone = gone;
+                    std::future::pending::<()>().await;
+                    Ok(Vec::<Message>::new())
+                }
+            }),
+        )
+        .unwrap()
+        .build();
+    let rig = Rig::new(Engine::builder(), router).start().await;
+    let id = rig.feeder.send(typed("orders.created")).await;
+    let mut alive = within("the handler", handler_runs.recv())
+        .await
+        .expect("the handler runs");
+
+    let given_up =
+        tokio::time::timeout(Duration::from_secs(1), rig.engine.stop(Duration::MAX)).await;
+    assert!(given_up.is_err(), "the handler never ends");
+    let Rig { engine, feeder, .. } = rig;
+    drop(engine);
+
+    within("the handler to be dropped", alive.closed()).await;
+    within("the message to be settled", async {
+        while feeder.log.outcome(&id).is_none() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(
+        matches!(feeder.log.outcome(&id), Some(Outcome::Nacked(_))),
+        "nacked for redelivery, not lost"
+    );
+}

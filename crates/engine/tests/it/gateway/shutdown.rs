@@ -470,3 +470,47 @@ async fn an_unregister_given_up_part_way_leaves_no_channel_task_behind() {
         .await
         .expect_err("the channel's task is dropped");
 }
+
+/// A shutdown without a time limit, given up by its caller, and then the last handle
+/// dropped: as for a gateway dropped without a shutdown, its tasks end (the message in
+/// flight is abandoned and nacked); the shutdown's own task must not keep them running for
+/// good with a handler that never ends.
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_shutdown_given_up_then_the_gateway_dropped_ends_its_tasks() {
+    let (entered, mut handler_runs) = mpsc::unbounded_channel();
+    let handler = handler_fn(move |_request: Message| {
+        let entered = entered.clone();
+        async move {
+            // The receiver learns when this future is dropped.
+            let (alive, gone) = tokio::sync::oneshot::channel::<()>();
+            let _ = entered.send(alive);
+            let _gone = gone;
+            std::future::pending::<()>().await;
+            Ok(Vec::<Message>::new())
+        }
+    });
+    let gateway = Gateway::builder()
+        .handler(handler)
+        .request_timeout(Duration::MAX)
+        .build()
+        .unwrap();
+    let (channel, handle) = InProcessChannel::new("local", 8).unwrap();
+    gateway.register(channel).await.unwrap();
+    let message = request("work", "1");
+    within(handle.send("s", message.clone())).await.unwrap();
+    let mut alive = within(handler_runs.recv()).await.expect("the handler runs");
+
+    let given_up =
+        tokio::time::timeout(Duration::from_secs(1), gateway.shutdown(Duration::MAX)).await;
+    assert!(given_up.is_err(), "the handler never ends");
+    drop(gateway);
+
+    within(alive.closed()).await;
+    within(async {
+        while message.acker().state() == AckState::Pending {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert_eq!(message.acker().state(), AckState::Nacked);
+}
