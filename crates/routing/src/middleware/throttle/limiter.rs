@@ -12,14 +12,26 @@ use switchyard_core::deadline::deadline;
 use tokio::time::Instant;
 
 /// Grants at most `calls` starts per `period`, in the order asked, without holding a lock
-/// while anyone waits: a grant is a reservation of a future instant.
+/// while anyone waits: a grant is a reservation of a future instant, which a caller that
+/// gives up before it comes hands back with [`SlidingLog::withdraw`].
 #[derive(Debug)]
 pub(super) struct SlidingLog {
     calls: usize,
     period: Duration,
-    /// The last `calls` grants, oldest first. They never decrease, so the next grant is at
-    /// the earliest one period after the grant `calls` places back.
-    granted: VecDeque<Instant>,
+    /// Every grant that still counts: those less than one period old, and the reservations
+    /// of callers still waiting for theirs. Ordered by instant and by sequence number alike
+    /// (both never decrease), so the next grant is at the earliest one period after the
+    /// grant `calls` places back. Holds at most `calls` past grants plus one entry per
+    /// waiting caller.
+    granted: VecDeque<Turn>,
+    next_seq: u64,
+}
+
+/// A reserved start: the instant and a sequence number that names the reservation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Turn {
+    pub(super) at: Instant,
+    seq: u64,
 }
 
 impl SlidingLog {
@@ -30,34 +42,55 @@ impl SlidingLog {
             period,
             // Grows to `calls` (bounded by the builder) only if the rate is ever reached.
             granted: VecDeque::with_capacity(calls.min(1024)),
+            next_seq: 0,
         }
     }
 
-    /// Reserves the earliest start at or after `now` that keeps the rate, if it is at most
-    /// `max_wait` away; otherwise reserves nothing and returns the wait it would have taken.
-    pub(super) fn reserve(
-        &mut self,
-        now: Instant,
-        max_wait: Duration,
-    ) -> Result<Instant, Duration> {
-        let at = if self.granted.len() < self.calls {
-            now
-        } else {
+    /// Reserves the earliest start at or after `now` (and after every earlier reservation)
+    /// that keeps the rate, if it is at most `max_wait` away; otherwise reserves nothing and
+    /// returns the wait it would have taken.
+    pub(super) fn reserve(&mut self, now: Instant, max_wait: Duration) -> Result<Turn, Duration> {
+        // Grants a whole period old no longer limit anything.
+        while self
+            .granted
+            .front()
+            .is_some_and(|oldest| deadline(oldest.at, self.period) <= now)
+        {
+            self.granted.pop_front();
+        }
+        let mut at = self.granted.back().map_or(now, |last| last.at.max(now));
+        if let Some(index) = self.granted.len().checked_sub(self.calls) {
             // A period the clock cannot add (`Duration::MAX`, "one call, ever") puts the
             // next turn far in the future rather than panicking: past any `max_wait`.
-            self.granted
-                .front()
-                .map_or(now, |oldest| deadline(*oldest, self.period).max(now))
-        };
+            at = at.max(deadline(self.granted[index].at, self.period));
+        }
         let wait = at - now;
         if wait > max_wait {
             return Err(wait);
         }
-        if self.granted.len() == self.calls {
-            self.granted.pop_front();
+        let turn = Turn {
+            at,
+            seq: self.next_seq,
+        };
+        self.next_seq += 1;
+        self.granted.push_back(turn);
+        Ok(turn)
+    }
+
+    /// Hands back a reservation whose caller gave up before its instant (cancelled by a
+    /// timeout, say). Without this, every cancelled waiter would keep its slot: a throttle
+    /// behind a timeout shorter than the wait would then push each new turn further out,
+    /// time every caller out, and run nothing at all.
+    ///
+    /// Removing a grant cannot break the rate. Reservations made after this one keep their
+    /// instants, so its slot goes to the next caller only if none was made since.
+    pub(super) fn withdraw(&mut self, turn: Turn) {
+        if let Ok(index) = self
+            .granted
+            .binary_search_by_key(&turn.seq, |granted| granted.seq)
+        {
+            self.granted.remove(index);
         }
-        self.granted.push_back(at);
-        Ok(at)
     }
 }
 

@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use switchyard_core::{Handler, Message, Result};
 use tokio::time::Instant;
 
-use self::limiter::SlidingLog;
+use self::limiter::{SlidingLog, Turn};
 pub use self::{
     error::ThrottledError,
     layer::{ThrottleLayer, ThrottleLayerBuilder},
@@ -59,15 +59,20 @@ impl Shared {
     }
 
     /// Waits for this call's turn. The turn is reserved before waiting, so waiters go in
-    /// order and no lock is held while they sleep; a waiter that is cancelled leaves its
-    /// turn unused, which errs on the side of a lower rate.
+    /// order and no lock is held while they sleep; a waiter that is cancelled hands its
+    /// turn back (see [`SlidingLog::withdraw`]).
     async fn acquire(&self) -> Result<(), ThrottledError> {
         let now = Instant::now();
         let reserved = lock(&self.log).reserve(now, self.max_wait);
         match reserved {
-            Ok(at) => {
-                if at > now {
-                    tokio::time::sleep_until(at).await;
+            Ok(turn) => {
+                if turn.at > now {
+                    let waiting = Waiting {
+                        shared: self,
+                        turn: Some(turn),
+                    };
+                    tokio::time::sleep_until(turn.at).await;
+                    waiting.started();
                 }
                 Ok(())
             }
@@ -76,6 +81,28 @@ impl Shared {
                 tracing::debug!(?wait, max_wait = ?self.max_wait, "throttle refused a call");
                 Err(ThrottledError::new(wait, self.max_wait))
             }
+        }
+    }
+}
+
+/// A reserved turn not reached yet. Dropping it before [`Waiting::started`] (the caller was
+/// cancelled while it slept) withdraws the reservation, so that the slot is not lost.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    turn: Option<Turn>,
+}
+
+impl Waiting<'_> {
+    /// The turn came and the call starts: the grant stays in the log.
+    fn started(mut self) {
+        self.turn = None;
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if let Some(turn) = self.turn.take() {
+            lock(&self.shared.log).withdraw(turn);
         }
     }
 }

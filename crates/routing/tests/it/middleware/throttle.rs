@@ -107,3 +107,28 @@ async fn a_huge_period_refuses_the_call_over_the_rate_instead_of_panicking() {
     );
     assert_eq!(calls.count(), 1);
 }
+
+/// A caller cancelled while it waits (here by a timeout around the throttle) hands its turn
+/// back. Kept, each cancelled turn pushed every later one a period further out, so once
+/// callers waited longer than their timeout, every call timed out and none ever ran.
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_waiter_gives_its_turn_back() {
+    let (handler, calls) = recorded(|_, _| async { Ok(vec![]) });
+    let throttle = ThrottleLayer::builder(1, SECOND)
+        .build()
+        .unwrap()
+        .layer(handler);
+    let patience = Duration::from_millis(300);
+    let start = Instant::now();
+
+    within(throttle.handle(&message("first"))).await.unwrap();
+    let impatient = message("impatient");
+    for _ in 0..3 {
+        // Its turn is at 1 s: it gives up at 0.3, 0.6 and 0.9 s.
+        let gave_up = tokio::time::timeout(patience, throttle.handle(&impatient));
+        assert!(within(gave_up).await.is_err(), "should still be waiting");
+    }
+    // The next turn is still the one a period after the first call, not three periods on.
+    within(throttle.handle(&message("next"))).await.unwrap();
+    assert_schedule(&calls.offsets(start), &[0, 1]);
+}
