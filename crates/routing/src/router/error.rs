@@ -6,7 +6,7 @@ use crate::pattern::PatternError;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RouterError {
-    /// Two handlers were registered for the same exact message type.
+    /// Two handlers were registered for the same exact message type, or the same pattern.
     #[error("a handler for message type `{message_type}` is already registered")]
     DuplicateType {
         /// The message type.

@@ -38,7 +38,7 @@ mod source;
 
 use std::{fmt, sync::Arc};
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 
 use switchyard_core::{Handler, Message};
 use tower_layer::Layer;
@@ -136,6 +136,9 @@ pub struct RouterBuilder {
     exact: HashMap<String, BoxHandler>,
     patterns: PatternIndexBuilder<usize>,
     pattern_handlers: Vec<BoxHandler>,
+    /// The patterns registered so far, as written: a second handler for one of them would
+    /// never be called.
+    pattern_texts: HashSet<String>,
     layers: Vec<Wrap>,
 }
 
@@ -143,8 +146,9 @@ impl RouterBuilder {
     /// Registers `handler` for a message type: an exact type such as `orders.created`, or a
     /// pattern such as `orders.*`.
     ///
-    /// A second handler for the same exact type is a [`RouterError::DuplicateType`]; an
-    /// invalid pattern is a [`RouterError::InvalidPattern`].
+    /// A second handler for the same exact type, or for the same pattern (written the same
+    /// way), is a [`RouterError::DuplicateType`]; an invalid pattern is a
+    /// [`RouterError::InvalidPattern`].
     pub fn handle(
         self,
         message_type: &str,
@@ -168,6 +172,12 @@ impl RouterBuilder {
             }
             self.exact.insert(message_type.to_owned(), handler);
         } else {
+            // The first of two handlers for one pattern would always win.
+            if !self.pattern_texts.insert(message_type.to_owned()) {
+                return Err(RouterError::DuplicateType {
+                    message_type: message_type.to_owned(),
+                });
+            }
             // Every pattern has the same priority, so registration order decides among them.
             self.patterns
                 .insert_pattern(pattern, 0, self.pattern_handlers.len())?;

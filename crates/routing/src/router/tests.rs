@@ -74,6 +74,23 @@ fn duplicate_exact_types_are_an_error() {
     );
 }
 
+/// A second handler for the same pattern would never be called (the first always wins):
+/// refused like a second handler for an exact type.
+#[test]
+fn duplicate_patterns_are_an_error() {
+    for pattern in ["orders.*", "orders.**", "re:^orders\\.(a|b)$"] {
+        let err = Router::builder()
+            .handle(pattern, named("a"))
+            .unwrap()
+            .handle(pattern, named("b"))
+            .err();
+        assert!(
+            matches!(err, Some(RouterError::DuplicateType { ref message_type }) if message_type == pattern),
+            "{pattern}: {err:?}"
+        );
+    }
+}
+
 #[test]
 fn invalid_patterns_are_an_error() {
     for bad in ["orders..created", "", "re:(unclosed", "orders.[ab"] {
