@@ -1,11 +1,11 @@
 //! Push and reconcile: an event-driven fast path that handles work as it is announced, and
 //! a periodic reconciler that catches whatever the fast path missed.
 
-use std::{sync::Arc, time::Duration};
+use std::{panic::AssertUnwindSafe, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use futures::{StreamExt, stream::BoxStream};
-use switchyard_core::{Result, redact};
+use futures::{FutureExt, StreamExt, stream::BoxStream};
+use switchyard_core::{Result, panic_text, redact};
 use tokio::time::Instant;
 
 use crate::{
@@ -157,22 +157,30 @@ where
                 // drop the stream at once. The backoff starts over only once the stream
                 // has delivered an event or stayed up for a while.
                 let up_since = Instant::now();
-                loop {
-                    let event = tokio::select! {
+                let ended = loop {
+                    // A stream that panics while polled (a transport's decoding bug) is a
+                    // broken subscription like one that ends: uncaught, the panic would end
+                    // the listener for good while its health still read healthy.
+                    let polled = tokio::select! {
                         biased;
                         () = env.cancel.cancelled() => return,
-                        event = events.next() => event,
+                        polled = AssertUnwindSafe(events.next()).catch_unwind() => polled,
                     };
-                    let Some(event) = event else { break };
-                    broken = 0;
-                    handle_one(&*reconcile, event, &env, &name).await;
-                }
+                    match polled {
+                        Ok(Some(event)) => {
+                            broken = 0;
+                            handle_one(&*reconcile, event, &env, &name).await;
+                        }
+                        Ok(None) => break "the event stream ended".to_owned(),
+                        Err(payload) => break panic_text(&*payload),
+                    }
+                };
                 // A stream that stayed up for the backoff's cap proved itself too, even on a
                 // quiet channel.
                 if up_since.elapsed() >= env.backoff.max() {
                     broken = 0;
                 }
-                "the event stream ended".to_owned()
+                ended
             }
             Err(error) => error,
         };

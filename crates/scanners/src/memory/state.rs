@@ -48,6 +48,9 @@ struct Pending {
     attempt_deadline: Option<SystemTime>,
     /// Reclaimed: waiting in `reclaimed` to be delivered again, so nobody holds it.
     reclaimed: bool,
+    /// Nacked: settled by its consumer, so a heartbeat that outlives the nack must not
+    /// extend its lease back into flight.
+    nacked: bool,
 }
 
 /// A delivery taken out of the pending entries list for the dead letter.
@@ -162,6 +165,7 @@ impl PartitionState {
                 continue;
             };
             pending.reclaimed = false;
+            pending.nacked = false;
             pending.deliveries = pending.deliveries.saturating_add(1);
             pending.lease_deadline = lease_deadline;
             pending.attempt_deadline = attempt_deadline;
@@ -175,6 +179,7 @@ impl PartitionState {
             lease_deadline,
             attempt_deadline,
             reclaimed: false,
+            nacked: false,
         };
         log.pending.insert(id, pending);
         Some((id, 1, stored.message.clone()))
@@ -191,7 +196,7 @@ impl PartitionState {
         let Some(pending) = self.pending_mut(topic, entry) else {
             return false;
         };
-        if pending.reclaimed || pending.deliveries != deliveries {
+        if pending.reclaimed || pending.nacked || pending.deliveries != deliveries {
             return false;
         }
         pending.lease_deadline = deadline(now, lease);
@@ -213,6 +218,7 @@ impl PartitionState {
             && pending.deliveries == deliveries
         {
             pending.lease_deadline = UNIX_EPOCH;
+            pending.nacked = true;
         }
     }
 

@@ -160,6 +160,28 @@ fn extending_a_lease_defeats_a_stale_expiry() {
 }
 
 #[test]
+fn a_nacked_delivery_cannot_be_extended_back_into_flight() {
+    let store = store();
+    publish(&store, &["a"], at(0));
+    let delivery = store.deliver(&p0(), "t", at(0), LEASE).unwrap().unwrap();
+    delivery.message().nack();
+    // A heartbeat still running after the nack must not take the settled delivery back:
+    // `extend_lease` refuses a settled delivery, and the nack keeps its lease expired.
+    assert!(
+        !store
+            .extend_lease(&delivery, at(1), Duration::from_secs(30))
+            .unwrap()
+    );
+    assert_eq!(
+        block_on(store.expired_leases(&p0(), at(1), 10))
+            .unwrap()
+            .len(),
+        1,
+        "the nack expired the lease at once"
+    );
+}
+
+#[test]
 fn attempts_are_overdue_at_their_deadline_whatever_the_lease() {
     let store = store();
     publish(&store, &["a", "b"], at(0));

@@ -61,7 +61,7 @@ impl TaskEnv {
 
 /// Wraps a task so that its slot is marked stopped however it ends: returning, or being
 /// aborted.
-pub(crate) async fn owned(task: impl Future<Output = ()>, env: TaskEnv) {
+pub(crate) fn owned(task: impl Future<Output = ()>, env: TaskEnv) -> impl Future<Output = ()> {
     struct Stopped(TaskEnv);
     impl Drop for Stopped {
         fn drop(&mut self) {
@@ -69,16 +69,22 @@ pub(crate) async fn owned(task: impl Future<Output = ()>, env: TaskEnv) {
             self.0.notify();
         }
     }
-    let _stopped = Stopped(env);
-    task.await;
+    // The guard is made here, not inside the future: a task aborted before its first poll
+    // (a shutdown with a zero timeout right after `spawn`) drops its future without ever
+    // running it, and must still be marked stopped.
+    let stopped = Stopped(env);
+    async move {
+        let _stopped = stopped;
+        task.await;
+    }
 }
 
 // `instant + delay`, saturating far in the future instead of overflowing.
 pub(crate) use switchyard_core::deadline::deadline as later;
 
 /// The next tick after one planned at `planned` that finished at `now`: one jittered
-/// interval later, or, when that is already past, the first interval boundary at or after
-/// `now`.
+/// interval later; when that is already past, `now` if a whole interval has not yet passed
+/// since `planned`, or else the first interval boundary at or after `now`.
 /// Returns the deadline and how many ticks were skipped.
 pub(crate) fn next_tick(
     planned: Instant,
@@ -90,6 +96,13 @@ pub(crate) fn next_tick(
     let next = later(planned, jitter.apply(interval, rng));
     if next >= now {
         return (next, 0);
+    }
+    // Jitter only shortens: a scan that ended past its jittered tick but within one
+    // interval of the planned one has missed nothing. Skipping a whole interval here would
+    // space two ticks nearly two intervals apart, breaking the promise that the interval
+    // is an upper bound; run at once instead.
+    if now <= later(planned, interval) {
+        return (now, 0);
     }
     // Missed ticks are skipped: the scanner does not run them back to back to catch up.
     // The next tick is the first interval boundary at or after `now`.

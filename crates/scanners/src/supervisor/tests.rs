@@ -76,3 +76,22 @@ async fn guarded_catches_errors_panics_and_timeouts() {
     );
     assert_eq!(hung.await, Err("scan timed out after 5s".to_owned()));
 }
+
+#[test]
+fn a_scan_that_ends_within_the_jitter_misses_no_tick() {
+    let start = Instant::now();
+    let interval = Duration::from_secs(10);
+    let finished = start + Duration::from_secs(9);
+    let jitter = Jitter::new(0.4).unwrap();
+    // The scan took 9 s of a 10 s interval: the jittered tick may fall before its end, but
+    // the interval has not passed, so the next tick is at once, not an interval later.
+    for seed in 0..64 {
+        let mut rng = fastrand::Rng::with_seed(seed);
+        let (next, skipped) = next_tick(start, finished, interval, jitter, &mut rng);
+        assert!(
+            next >= finished && next <= start + interval && skipped == 0,
+            "seed {seed}: next at {:?}, {skipped} skipped",
+            next - start
+        );
+    }
+}

@@ -377,3 +377,57 @@ async fn the_backoff_starts_over_after_an_event_or_a_long_enough_stream() {
     }
     assert_eq!(world.lock().unwrap().resolved.get(&1), Some(&Path::Push));
 }
+
+/// A stream that panics while it is polled (a decoding bug in a transport's stream) is a
+/// broken subscription like any other: the listener records the failure and subscribes
+/// again after the backoff, instead of dying while its health still reads "healthy".
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_panics_is_resubscribed_not_fatal() {
+    struct Panicky(Arc<Mutex<u32>>);
+
+    #[async_trait]
+    impl EventSource for Panicky {
+        type Event = u32;
+
+        async fn subscribe(&self) -> Result<EventStream<u32>> {
+            let mut subscriptions = self.0.lock().unwrap();
+            *subscriptions += 1;
+            Ok(if *subscriptions == 1 {
+                stream::poll_fn(|_| -> std::task::Poll<Option<u32>> {
+                    panic!("bad frame with token=hunter2")
+                })
+                .boxed()
+            } else {
+                stream::iter([1]).chain(stream::pending()).boxed()
+            })
+        }
+    }
+
+    let (supervisor, _, world) = restarting();
+    let subscriptions = Arc::new(Mutex::new(0));
+    supervisor
+        .spawn_push_reconcile(
+            Dependencies {
+                world: world.clone(),
+            },
+            Panicky(subscriptions.clone()),
+        )
+        .unwrap();
+    wait_until(&supervisor, || {
+        world.lock().unwrap().resolved.get(&1) == Some(&Path::Push)
+            || !supervisor
+                .health_of("dependencies.listener")
+                .unwrap()
+                .running
+    })
+    .await;
+    let listener = supervisor.health_of("dependencies.listener").unwrap();
+    assert!(listener.running, "the listener survived the panic");
+    assert_eq!(*subscriptions.lock().unwrap(), 2);
+    assert_eq!((listener.failures, listener.restarts), (1, 1));
+    assert_eq!(
+        listener.last_error.as_deref(),
+        Some("panicked: bad frame with token=[REDACTED]")
+    );
+    assert!(supervisor.shutdown().await.is_clean());
+}

@@ -477,3 +477,18 @@ impl Scanner for Flow {
         self.0.scan(partition, ctx).await
     }
 }
+
+/// A task aborted by a shutdown before it was ever polled (a zero timeout right after
+/// `spawn`) has stopped all the same: its health must say so.
+#[tokio::test(start_paused = true)]
+async fn a_task_aborted_before_its_first_poll_is_no_longer_running() {
+    let supervisor = Supervisor::with_clock(config(1).build().unwrap(), clock());
+    supervisor.spawn(FnScanner::idle("idle", SECOND)).unwrap();
+    let report = supervisor.shutdown_within(Duration::ZERO).await;
+    assert_eq!(report.not_stopped(), ["idle"], "it had not run at all yet");
+    wait_until(&supervisor, || {
+        !supervisor.health_of("idle").unwrap().running
+    })
+    .await;
+    assert!(supervisor.shutdown_within(Duration::ZERO).await.is_clean());
+}
