@@ -362,8 +362,10 @@ pub fn validate_name(name: &str) -> Result<()> {
     } else {
         return Ok(());
     };
-    // The rejected name is user input of any length: keep the error bounded.
-    let shown: String = name.chars().take(2 * MAX_NAME_LEN).collect();
+    // The rejected name is outside text of any length: redacted, as all outside text in an
+    // error is, and then cut to keep the error bounded. Cut first, a secret could lose what
+    // makes it recognisable (the `@` after a URL's userinfo) and survive in part.
+    let shown: String = crate::redact(name).chars().take(2 * MAX_NAME_LEN).collect();
     Err(Error::InvalidAttributeName {
         name: shown,
         reason,
@@ -372,18 +374,19 @@ pub fn validate_name(name: &str) -> Result<()> {
 
 /// Checks the value of a well-known attribute; any value of an extension is valid.
 fn validate_value(key: Key<'_>, value: &str) -> Result<()> {
-    if has_control(value) {
+    if has_forbidden(value) {
         // CloudEvents 1.0 forbids them in every string attribute, and a CR/LF would reach
         // whatever header a transport writes the value into.
         return Err(Error::InvalidAttributeValue {
             name: key.as_str().to_owned(),
-            reason: "must not contain control characters (U+0000-U+001F, U+007F-U+009F)",
+            reason: "must not contain control characters (U+0000-U+001F, U+007F-U+009F) \
+                     or Unicode noncharacters",
         });
     }
     validate_known_value(key, value)
 }
 
-/// The rules of a well-known attribute for its value, beyond the control characters that
+/// The rules of a well-known attribute for its value, beyond the characters that
 /// [`validate_value`] rules out in every value.
 fn validate_known_value(key: Key<'_>, value: &str) -> Result<()> {
     let Key::Known(known) = key else {
@@ -403,18 +406,27 @@ fn validate_known_value(key: Key<'_>, value: &str) -> Result<()> {
     })
 }
 
-/// Whether `value` holds a control character (Unicode `Cc`): U+0000-U+001F and U+007F by
-/// byte, and U+0080-U+009F, which UTF-8 writes as 0xC2 0x80-0x9F.
+/// Whether `value` holds a character that CloudEvents 1.0 forbids in a string: a control
+/// character (Unicode `Cc`: U+0000-U+001F, U+007F-U+009F) or a noncharacter (U+FDD0-U+FDEF,
+/// and U+FFFE and U+FFFF of every plane). Surrogates, also forbidden, cannot be in a `str`.
 ///
 /// Every attribute set on every message passes here, so the common case is one pass
-/// without branches over the bytes; only a value with a 0xC2 byte (some Latin-1 letters,
-/// or a C1 control) is decoded.
+/// without branches over the bytes; only a value with a byte that may start one of them is
+/// decoded: 0xC2 (U+0080-U+009F, and some Latin-1 letters), 0xEF (U+F000-U+FFFF, which
+/// holds U+FDD0-U+FDEF and U+FFFE-U+FFFF) or 0xF0-0xF4 (past U+FFFF, emoji among them).
 #[inline]
-fn has_control(value: &str) -> bool {
+fn has_forbidden(value: &str) -> bool {
     let suspect = value.bytes().fold(false, |seen, byte| {
-        seen | (byte < 0x20) | (byte == 0x7f) | (byte == 0xc2)
+        seen | (byte < 0x20) | (byte == 0x7f) | (byte == 0xc2) | (byte >= 0xef)
     });
-    suspect && value.chars().any(char::is_control)
+    suspect && value.chars().any(|c| c.is_control() || is_noncharacter(c))
+}
+
+/// Whether `c` is a Unicode noncharacter: U+FDD0-U+FDEF, or the last two code points of a
+/// plane.
+fn is_noncharacter(c: char) -> bool {
+    let c = u32::from(c);
+    (0xfdd0..=0xfdef).contains(&c) || c & 0xfffe == 0xfffe
 }
 
 #[cfg(test)]

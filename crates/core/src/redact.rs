@@ -48,7 +48,8 @@ pub const REDACTED: &str = "[REDACTED]";
 /// - AWS access key ids, and GitHub (`ghp_`, `gho_`, `ghu_`, `ghs_`, `ghr_`,
 ///   `github_pat_`), Slack (`xoxb-`, `xoxp-`, `xoxa-`, `xoxr-`, `xoxs-`), Stripe
 ///   (`sk_live_`, `rk_live_`, `sk_test_`, `rk_test_`), GitLab (`glpat-`) and npm (`npm_`)
-///   tokens, by their prefix and a body of at least 16 characters.
+///   tokens, by their prefix and a body of at least 16 characters;
+/// - JSON Web Tokens: `eyJ...` `.eyJ...` `.signature`, the signature possibly empty.
 ///
 /// It does not guess at bare strings that merely look random (a 40-character AWS secret
 /// key on its own, a hex digest): those would take too much ordinary text with them.

@@ -35,7 +35,8 @@ pub struct Attribute {
 impl Attribute {
     /// The attribute `name` = `value`, validated as
     /// [`Attributes::insert`](super::Attributes::insert) validates it: a valid CloudEvents
-    /// name, no control characters in the value, and a value valid for a well-known name.
+    /// name, no control characters or noncharacters in the value, and a value valid for a
+    /// well-known name.
     pub fn new(name: &str, value: impl Into<Arc<str>>) -> Result<Self> {
         let key = Key::of(name);
         if let Key::Other(name) = key {

@@ -19,6 +19,11 @@ const QUOTED: &str = r#"\\"(?:[^\\]|\\[^"])*(?:\\"|\\?$)|"(?:[^"\\]|\\[\s\S])*(?
 /// this one did not match, does not make it match the second time.
 const AUTH_PARAMS: &str = r#"[a-z0-9_\-]+=(?:{QUOTED}|[^\s,"\\\[][^\s,"\\]*)(?:\s*,\s*[a-z0-9_\-]+=(?:{QUOTED}|[^\s,"\\\[][^\s,"\\]*))*"#;
 
+/// What separates a key from its value: `:`, `=`, or the `=>` of a Ruby, Perl or PHP hash
+/// (a Rails `Parameters:` line, a Faraday header dump). Without the `=>`, the `>` alone
+/// was taken for the value, and the secret after it survived.
+const SEPARATOR: &str = "(?:=>|[:=])";
+
 /// The first line of a PEM private key (`RSA`, `EC`, `ENCRYPTED`, `OPENSSH`, `PGP ... BLOCK`).
 const PEM_BEGIN: &str = r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY[A-Z ]*-----";
 
@@ -107,15 +112,16 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         // `/` or `@`, as generated (base64) secrets often do: `user:` and then everything
         // up to the last `@` of the word. A host and port followed by a path with an `@`
         // (`host:8080/a@b`) looks the same and is redacted too: over-redacting a rare URL
-        // is the safe side of the trade.
+        // is the safe side of the trade. The slashes may be escaped (`https:\/\/`), as JSON
+        // encoders that escape `/` (PHP's by default) write them.
         template(
-            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s@:]*:\S*@".to_owned(),
+            r"(?i)([a-z][a-z0-9+.\-]*:\\?/\\?/)[^/\s@:]*:\S*@".to_owned(),
             format!("${{1}}{REDACTED}@"),
         ),
         // Then userinfo without a `:` (a token as the user name): the whole userinfo goes,
         // greedy up to the last `@` before a `/` or white space.
         template(
-            r"(?i)([a-z][a-z0-9+.\-]*://)[^/\s]*@".to_owned(),
+            r"(?i)([a-z][a-z0-9+.\-]*:\\?/\\?/)[^/\s]*@".to_owned(),
             format!("${{1}}{REDACTED}@"),
         ),
         // Cookies: a `Set-Cookie` header's one value, before its attributes (`Path=/`),
@@ -136,7 +142,7 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         // redacted already is left alone: a list can end where a token would go on.
         template(
             format!(
-                r#"(?i)\b((?:proxy-)?authorization)\\?["']?\s*[:=]\s*\\?["']?(?:[a-z][a-z0-9\-]*\s+)?(?:\[REDACTED\]|{auth_params}|[^\s"',;\\]+)"#
+                r#"(?i)\b((?:proxy-)?authorization)\\?["']?\s*{SEPARATOR}\s*\\?["']?(?:[a-z][a-z0-9\-]*\s+)?(?:\[REDACTED\]|{auth_params}|[^\s"',;\\]+)"#
             ),
             format!("${{1}}: {REDACTED}"),
         ),
@@ -161,7 +167,7 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         // value redacted already is left as it is, so that redacting twice changes nothing.
         template(
             format!(
-                r#"(?i)({secret_name}|\bsig)(\\?["']?\s*[:=]\s*)(?:\[REDACTED\]|(?:[a-z][a-z0-9_]*\(\s*)?(?:{QUOTED}|'[^']*(?:'|$))|\S+)"#
+                r#"(?i)({secret_name}|\bsig)(\\?["']?\s*{SEPARATOR}\s*)(?:\[REDACTED\]|(?:[a-z][a-z0-9_]*\(\s*)?(?:{QUOTED}|'[^']*(?:'|$))|\S+)"#
             ),
             format!("${{1}}${{2}}{REDACTED}"),
         ),
@@ -208,9 +214,10 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         // npm tokens before a body of at least 16 characters, so that a name such as
         // `npm_config_cache` or `sk_live_mode` is no token. The bodies are the characters
         // each vendor uses: npm, GitHub and Stripe none of `_`, which keeps
-        // `npm_package_dependencies_lodash` out.
+        // `npm_package_dependencies_lodash` out. And JSON Web Tokens, bearer credentials
+        // whose header and payload are base64url JSON objects, so both start `eyJ` (`{"`).
         template(
-            r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}\b|gh[oprsu]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9]{16,}(?:_[A-Za-z0-9]+)?|xox[abprs]-[A-Za-z0-9\-]{16,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_\-]{16,}|npm_[A-Za-z0-9]{16,})".to_owned(),
+            r"\b(?:(?:AKIA|ASIA)[0-9A-Z]{16}\b|eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*|gh[oprsu]_[A-Za-z0-9]{16,}|github_pat_[A-Za-z0-9]{16,}(?:_[A-Za-z0-9]+)?|xox[abprs]-[A-Za-z0-9\-]{16,}|[rs]k_(?:live|test)_[A-Za-z0-9]{16,}|glpat-[A-Za-z0-9_\-]{16,}|npm_[A-Za-z0-9]{16,})".to_owned(),
             REDACTED.to_owned(),
         ),
     ];

@@ -90,3 +90,52 @@ fn json_passwords_with_an_escaped_quote_do_not_survive_in_part() {
         "part of the secret survives: {out}"
     );
 }
+
+/// Ruby, Perl and PHP write a hash as `key => value` (a Rails `Parameters:` line, a Faraday
+/// header dump). The separator allowed only `:` or `=`, so the value was taken to be the
+/// lone `>` and the secret after it survived, whole or in part.
+#[test]
+fn values_after_a_hash_rocket_are_redacted() {
+    check_all(&[
+        ("password => hunter2", "password => [REDACTED]"),
+        (
+            r#"{"user"=>{"password"=>"a b"}, "x"=>1}"#,
+            r#"{"user"=>{"password"=>[REDACTED]}, "x"=>1}"#,
+        ),
+        (
+            ":password => 'a b', :user => 'u'",
+            ":password => [REDACTED], :user => 'u'",
+        ),
+        (
+            r#"{"Authorization"=>"Basic dXNlcjpwYXNz"}"#,
+            r#"{"Authorization: [REDACTED]"}"#,
+        ),
+        (
+            "authorization => Basic dXNlcjpwYXNz",
+            "authorization: [REDACTED]",
+        ),
+        // Near-misses: a rocket after a key that names no secret.
+        (r#"{"user"=>"bob", "x"=>1}"#, r#"{"user"=>"bob", "x"=>1}"#),
+        ("match kind => handler", "match kind => handler"),
+    ]);
+}
+
+/// JSON encoders that escape `/` (PHP's by default, some Java ones) write a URL as
+/// `https:\/\/user:pw@host`: the userinfo rules wanted a literal `://` and let it through.
+#[test]
+fn userinfo_in_json_with_escaped_slashes_is_redacted() {
+    check_all(&[
+        (
+            r#"{"url":"https:\/\/user:hunter2@host\/x"}"#,
+            r#"{"url":"https:\/\/[REDACTED]@host\/x"}"#,
+        ),
+        (
+            r#"{"url":"redis:\/\/tok3n@cache:6379"}"#,
+            r#"{"url":"redis:\/\/[REDACTED]@cache:6379"}"#,
+        ),
+        (
+            r#"{"url":"https:\/\/host\/a@b"}"#,
+            r#"{"url":"https:\/\/host\/a@b"}"#,
+        ),
+    ]);
+}

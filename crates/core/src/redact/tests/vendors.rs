@@ -1,4 +1,4 @@
-//! Vendor tokens recognised by their documented prefix, wherever they appear.
+//! Vendor tokens and JSON Web Tokens recognised by their shape, wherever they appear.
 
 use proptest::prelude::*;
 
@@ -49,6 +49,26 @@ fn vendor_tokens_are_redacted() {
             "//registry.npmjs.org/:_authToken npm_1234567890abcdefghijklmnopqrstuvwxyz",
             "//registry.npmjs.org/:_authToken [REDACTED]",
         ),
+    ]);
+}
+
+/// A JSON Web Token is a bearer credential, and its shape is fixed: a header and a payload,
+/// each base64url JSON and so starting `eyJ` (`{"`), and a signature, dot-separated. It
+/// went through whole whenever no key or scheme word stood in front of it.
+#[test]
+fn bare_json_web_tokens_are_redacted() {
+    check_all(&[
+        (
+            "jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U rejected",
+            "jwt=[REDACTED] rejected",
+        ),
+        (
+            "GET /cb#id=eyJhbGciOiJub25lIn0.eyJzdWIiOiJhbGljZSJ9. expired",
+            "GET /cb#id=[REDACTED] expired",
+        ),
+        // Near-misses: text that merely starts the same way.
+        ("eyJ is base64 for {\"", "eyJ is base64 for {\""),
+        ("eyJhbGciOiJIUzI1NiJ9 alone", "eyJhbGciOiJIUzI1NiJ9 alone"),
     ]);
 }
 
