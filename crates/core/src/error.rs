@@ -63,7 +63,7 @@ pub enum Error {
     Encode(#[source] serde_json::Error),
 
     /// A payload could not be decoded into the requested type.
-    #[error("cannot decode payload into `{target}`: {}", redact(&source.to_string()))]
+    #[error("cannot decode payload into `{target}`: {}", redact(&json_error_text(source)))]
     Decode {
         /// The Rust type that was asked for.
         target: &'static str,
@@ -215,13 +215,60 @@ pub fn report(error: &(dyn StdError + 'static)) -> String {
     let mut out = redact(&error.to_string()).into_owned();
     let mut next = error.source();
     while let Some(cause) = next {
-        let raw = cause.to_string();
+        // A JSON decoder's error quotes the input it could not use: shown as
+        // [`Error::Decode`] shows it.
+        let raw = match cause.downcast_ref::<serde_json::Error>() {
+            Some(json) => json_error_text(json),
+            None => cause.to_string(),
+        };
         let text = redact(&raw);
         if !out.ends_with(&*text) {
             out.push_str(": ");
             out.push_str(&text);
         }
         next = cause.source();
+    }
+    out
+}
+
+/// The longest text of a JSON decoder's error that is shown, before where it broke.
+const MAX_JSON_ERROR_LEN: usize = 200;
+
+/// A `serde_json` error as Switchyard shows it. The decoder quotes the payload's values
+/// that it could not use (`invalid type: string "hunter2", expected u64`), with no key by
+/// which [`redact`] could recognise a secret, and of any length: every double-quoted value
+/// is elided (`string "…"`), and the rest is cut to a bounded length. What was expected,
+/// and where (`at line 1 column 22`), stays.
+fn json_error_text(error: &serde_json::Error) -> String {
+    let full = error.to_string();
+    let mut out = String::with_capacity(full.len().min(MAX_JSON_ERROR_LEN + 40));
+    let mut chars = full.chars();
+    while let Some(c) = chars.next() {
+        if out.len() >= MAX_JSON_ERROR_LEN {
+            out.push('…');
+            if error.line() > 0 {
+                out.push_str(&format!(
+                    " at line {} column {}",
+                    error.line(),
+                    error.column()
+                ));
+            }
+            return out;
+        }
+        out.push(c);
+        if c == '"' {
+            // Up to the closing quote; a backslash escapes the next character.
+            while let Some(quoted) = chars.next() {
+                match quoted {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => break,
+                    _ => {}
+                }
+            }
+            out.push_str("…\"");
+        }
     }
     out
 }

@@ -121,3 +121,31 @@ fn unsupported_content_type_is_displayed_redacted() {
     let shown = err.to_string();
     assert!(!shown.contains("abc123secret"), "{shown}");
 }
+
+/// What a JSON decoder's error shows of its input: no quoted value, and a bounded length
+/// whatever the message.
+#[test]
+fn json_error_text_elides_quoted_values_and_is_bounded() {
+    use serde::de::Error as _;
+    let check = |message: &str, expected: &str| {
+        let error = serde_json::Error::custom(message);
+        assert_eq!(super::json_error_text(&error), expected, "{message}");
+    };
+    check(
+        r#"invalid type: string "hunter2", expected u64"#,
+        r#"invalid type: string "…", expected u64"#,
+    );
+    check(
+        r#"escaped "a \" quote" and "two""#,
+        r#"escaped "…" and "…""#,
+    );
+    check(r#"unterminated "hunter2"#, r#"unterminated "…""#);
+    check("no quotes at all", "no quotes at all");
+    let long = super::json_error_text(&serde_json::Error::custom("x".repeat(10_000)));
+    assert_eq!(
+        long.chars().count(),
+        super::MAX_JSON_ERROR_LEN + 1,
+        "cut, with an ellipsis"
+    );
+    assert!(long.ends_with('…'));
+}

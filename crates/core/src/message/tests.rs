@@ -88,6 +88,25 @@ fn broken_payloads_are_a_typed_error_naming_the_target() {
     }
 }
 
+/// The decoder quotes the values it cannot use (`invalid type: string "hunter2"`), with no
+/// key that `redact` could recognise a secret by: the error shows none of the payload's
+/// text, however long, only where and why it broke.
+#[test]
+fn decode_errors_show_no_payload_text() {
+    let long = "x".repeat(10_000);
+    for payload in [
+        r#"{"id":"hunter2-secret","lines":"hunter2-secret"}"#.to_owned(),
+        format!(r#"{{"id":7,"lines":[]}} "{long}""#),
+        format!(r#"{{"id":"o","lines":[{{"{long}":1}}]}}"#),
+    ] {
+        let err = Message::new(payload).decode::<Order>().unwrap_err();
+        let shown = format!("{err} / {}", err.report());
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.len() < 500, "bounded: {} bytes", shown.len());
+        assert!(shown.contains("line 1"), "still says where: {shown}");
+    }
+}
+
 #[test]
 fn encode_failures_are_a_typed_error() {
     use std::collections::HashMap;
