@@ -30,8 +30,10 @@ pub struct Features {
     pub consumer_groups: bool,
 
     /// A message that was acked is never delivered again, even across closes and
-    /// restarts. Without it, duplicates are allowed (delivery is at least once) and only
-    /// losses fail a scenario.
+    /// restarts. Without it, duplicates are allowed (delivery is at least once) where a
+    /// nack, a close, a hand-over or a restart can explain them; an acked message that
+    /// comes back to a subscription on which nothing was nacked still fails, as an ack the
+    /// transport did not honour.
     pub exactly_once: bool,
 
     /// Messages arrive in the order they were published (every message of one publisher,

@@ -33,6 +33,18 @@ pub(crate) async fn next(stream: &mut MessageStream, wait: Duration) -> Next {
     }
 }
 
+/// What a member stream of a merged group yields once it ends: see [`marking_end`].
+pub(crate) const MEMBER_ENDED: &str = "a member's stream ended before its subscriber was closed";
+
+/// `stream`, followed by one error item when it ends. Merging the streams of a group's
+/// members hides the end of one of them, and the rest of the group may take over its
+/// messages, so nothing else shows that a transport ended a stream whose subscriber was
+/// not closed. Readers fail on the item; after a close, [`Ctx::expect_end`] skips it.
+pub(crate) fn marking_end(stream: MessageStream) -> MessageStream {
+    let end = futures::stream::once(async { Err(Error::permanent_transport(MEMBER_ENDED)) });
+    Box::pin(stream.chain(end))
+}
+
 /// Whether a reader fails on an error item or skips transient ones (around a broker
 /// restart, where a transport may report the lost connection).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +193,22 @@ impl Ctx<'_> {
             )
             .await;
         }
+    }
+
+    /// Fails if anything arrives on `stream`, on which every message has been received and
+    /// acked and nothing was nacked, within the quiet period, whatever the features claim.
+    ///
+    /// Delivery at least once allows a message to come back after a nack, a drop, a close,
+    /// a restart or an expired lease, none of which happened here: an acked message that
+    /// comes back to the live subscription that acked it means that acks are not honoured
+    /// (a transport that turns them into nacks redelivers every message forever).
+    pub(crate) async fn expect_acks_honoured(&self, stream: &mut MessageStream) {
+        self.expect_quiet(
+            stream,
+            "a delivery after every message was acked, with nothing nacked: an ack was not \
+             honoured",
+        )
+        .await;
     }
 
     /// Fails if anything arrives on `stream` within the quiet period.

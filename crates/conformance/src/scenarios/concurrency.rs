@@ -12,7 +12,7 @@ use switchyard_core::{Error, MessageStream, Publisher};
 
 use crate::{
     Outcome,
-    ctx::{Ctx, within},
+    ctx::{Ctx, read::marking_end, within},
     fixture::{batch::Batch, tally::Tally},
 };
 
@@ -41,8 +41,9 @@ pub(crate) async fn concurrent_subscribe(cx: &Ctx<'_>) -> Outcome {
             .into_iter()
             .map(|member| (member.subscriber, member.stream))
             .unzip();
-        // Ends once every member's stream has ended.
-        let mut merged = select_all(streams).boxed();
+        // Ends once every member's stream has ended; a member's stream that ends before
+        // the close fails the read.
+        let mut merged = select_all(streams.into_iter().map(marking_end)).boxed();
         let tally = Tally::new(format!("group `{group}` on `{topic}`"), &[&batch], once);
         join(publish, cx.read_all(&mut merged, &tally)).await;
         (subscribers, vec![merged])

@@ -12,7 +12,7 @@ use switchyard_core::{Message, Result};
 
 use crate::{
     Outcome,
-    ctx::{Ctx, Subscription},
+    ctx::{Ctx, Subscription, read::marking_end},
     fixture::{batch::Batch, tally::Tally},
 };
 
@@ -69,7 +69,8 @@ pub(crate) async fn consumer_groups(cx: &Ctx<'_>) -> Outcome {
             .enumerate()
             .map(|(member, subscription)| {
                 subscribers.push(subscription.subscriber);
-                subscription.stream.map(move |item| (member, item))
+                // A member's stream that ends before the close fails the read.
+                marking_end(subscription.stream).map(move |item| (member, item))
             })
             .collect();
         merged.push(select_all(streams));

@@ -93,14 +93,15 @@ macro_rules! scenarios {
 
 scenarios! {
     /// 100 messages, half published one at a time and half with `publish_batch`, all
-    /// arrive with payloads and attributes intact, and with `exactly_once` none arrives
-    /// again (watched for [`SuiteConfig::quiet_period`]); after close, the stream ends. A
+    /// arrive with payloads and attributes intact, and once all are acked none arrives
+    /// again (watched for [`SuiteConfig::quiet_period`]; nothing was nacked, so this holds
+    /// without `exactly_once` too); after close, the stream ends. A
     /// persistent transport gets them published before the subscription, as in Watermill;
     /// others subscribe first.
     publish_subscribe => basic::publish_subscribe;
     /// 5000 messages from 50 concurrent publishers. With consumer groups, 50 members of one
-    /// group together receive every message; without, each of 4 subscribers receives
-    /// every message.
+    /// group together receive every message (and none of their streams ends before the
+    /// close); without, each of 4 subscribers receives every message.
     concurrent_subscribe => concurrency::concurrent_subscribe;
     /// 20 topics × 100 messages, each with its own publisher and subscriber, all at once:
     /// every message arrives, and only on its own topic (each subscription is watched for
@@ -110,8 +111,9 @@ scenarios! {
     /// `exactly_once`, none after its ack). With `guaranteed_order`, the 10 nacked
     /// deliveries are all the first message, and the messages arrive in publish order.
     resend_on_error => acking::resend_on_error;
-    /// With `guaranteed_order`: while a message is unacked the next one is not delivered
-    /// (watched for [`SuiteConfig::quiet_period`]); once acked, the next one follows.
+    /// With `guaranteed_order`: while a message is unacked the next one, already published,
+    /// is not delivered (watched for [`SuiteConfig::quiet_period`]); once acked, the next
+    /// one follows, and once that is acked nothing comes again.
     no_ack => acking::no_ack;
     /// With consumer groups: 5000 messages read by successive members of one group, 1000
     /// deliveries each, every one leaving mid-stream; together they receive everything
@@ -149,7 +151,8 @@ scenarios! {
     /// after half of them; everything arrives.
     reconnect => persistence::reconnect;
     /// With consumer groups: two groups of three members and one subscriber outside any
-    /// group each receive all of 300 messages; no group broadcasts to all its members.
+    /// group each receive all of 300 messages; no group broadcasts to all its members, and
+    /// no member's stream ends before the close.
     consumer_groups => groups::consumer_groups;
     /// Close twice is fine; a closed publisher refuses `publish` and `publish_batch`, and
     /// a closed subscriber `subscribe`, with `Error::Closed`; a closed subscriber's

@@ -75,13 +75,29 @@ pub(crate) enum Fault {
     SubscribeAfterClose,
     /// Members of a consumer group subscribe as if outside it: each gets every message.
     GroupsBroadcast,
+    /// Every n-th delivery's ack nacks upstream instead, so that the acked message comes
+    /// back (n = 1: acks are ignored, and every message is redelivered forever).
+    AckRedelivers(usize),
+    /// The first stream the harness hands out ends after its first delivery, although
+    /// nothing closed its subscriber (its bus subscription is dropped, so the bus hands
+    /// what it held to the rest of the group).
+    FirstStreamEnds,
+    /// No fault in what is delivered, but each publisher's n-th publish takes a second
+    /// before it reaches the bus, as on a slow broker.
+    SlowPublish(usize),
 }
+
+/// How long a [`Fault::SlowPublish`] publish takes: longer than the quiet period of
+/// [`SuiteConfig::paused_clock`](switchyard_conformance::SuiteConfig::paused_clock), far
+/// shorter than its message timeout.
+const SLOW_PUBLISH: Duration = Duration::from_secs(1);
 
 /// What every client of one harness shares.
 #[derive(Default)]
 pub(crate) struct Shared {
     published: AtomicUsize,
     pub(crate) delivered: AtomicUsize,
+    streams: AtomicUsize,
     last_topic: Mutex<Option<String>>,
 }
 
@@ -227,6 +243,10 @@ impl Publisher for FaultyPublisher {
                 self.bus.publish(&other, message.clone()).await?;
                 self.bus.publish(topic, message).await
             }
+            Fault::SlowPublish(at) if own == at => {
+                tokio::time::sleep(SLOW_PUBLISH).await;
+                self.bus.publish(topic, message).await
+            }
             Fault::SwapPublishes(at) if own == at => {
                 *lock(&self.held) = Some((topic.to_owned(), message));
                 Ok(())
@@ -270,6 +290,10 @@ impl Subscriber for FaultySubscriber {
         }
         let inner = self.bus.subscribe_with(topic, self.options.clone())?;
         let mut stream = FaultyStream::new(inner.into(), self.fault, self.shared.clone());
+        let first = self.shared.streams.fetch_add(1, Ordering::AcqRel) == 0;
+        if self.fault == Fault::FirstStreamEnds && first {
+            stream = stream.ending_after(1);
+        }
         if self.fault == Fault::NackRequeues {
             stream = stream.requeue_to(self.bus.clone(), topic);
         }

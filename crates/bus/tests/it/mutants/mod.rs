@@ -150,13 +150,6 @@ async fn duplicates_are_caught_where_exactly_once_is_claimed() {
         )
         .on(Bus::Defaults, ONCE),
         row(Fault::Duplicate(3), "consumer_groups", again).on(Bus::Defaults, ONCE),
-        // The last message again, once the reader has everything.
-        row(
-            Fault::Duplicate(100),
-            "publish_subscribe",
-            "a delivery after every message was acked once",
-        )
-        .on(Bus::Defaults, ONCE),
     ])
     .await;
     // At least once, a duplicate is no failure.
@@ -221,6 +214,61 @@ async fn reorders_are_caught_where_order_is_claimed() {
         message.contains("`msg-1` was delivered within"),
         "{message}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn redeliveries_of_acked_messages_are_caught_without_a_nack() {
+    let ignored = "a delivery after every message was acked, with nothing nacked: an ack was \
+                   not honoured";
+    check([
+        // Every ack ignored: each message comes back forever, which delivery at least once
+        // does not excuse when nothing was nacked.
+        row(Fault::AckRedelivers(1), "publish_subscribe", ignored),
+        row(Fault::AckRedelivers(7), "publish_subscribe", ignored),
+        // The last message again, once the reader has everything: a second delivery that
+        // nothing explains, whatever the claim.
+        row(
+            Fault::Duplicate(100),
+            "publish_subscribe",
+            "an ack was not honoured: `msg-99` was delivered within",
+        ),
+        // As in Watermill, `no_ack` watches after the second message's ack too.
+        row(
+            Fault::AckRedelivers(2),
+            "no_ack",
+            "an ack was not honoured: `msg-1` was delivered within",
+        )
+        .on(Bus::InFlightOne, ORDERED),
+    ])
+    .await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_slow_publish_does_not_hide_a_delivery_ahead_of_the_ack() {
+    // The second message takes a second to publish, longer than the quiet period: the
+    // ordered bus still passes, and the bus that delivers ahead of acks, claiming order,
+    // still fails, because the quiet period starts once the second message is published.
+    let slow = Fault::SlowPublish(2);
+    let outcome = run(&Faulty::new(Bus::InFlightOne, slow), "no_ack", ORDERED).await;
+    assert_eq!(outcome, Ok(Outcome::Passed));
+    let outcome = run(&Faulty::new(Bus::Defaults, slow), "no_ack", ORDERED).await;
+    let message = outcome.expect_err("no_ack catches deliveries ahead of the ack");
+    assert!(
+        message.contains("`msg-1` was delivered within"),
+        "{message}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_group_member_whose_stream_ends_unclosed_is_caught() {
+    // The rest of the group takes over what the member held, so nothing is lost: only the
+    // end of one stream among the merged ones shows the fault.
+    let ended = "a member's stream ended before its subscriber was closed";
+    check([
+        row(Fault::FirstStreamEnds, "concurrent_subscribe", ended),
+        row(Fault::FirstStreamEnds, "consumer_groups", ended),
+    ])
+    .await;
 }
 
 #[tokio::test(start_paused = true)]

@@ -25,6 +25,10 @@ pub(crate) struct FaultyStream {
     ended: bool,
     /// Where `NackRequeues` publishes a nacked message again.
     requeue: Option<(MemoryPubSub, String)>,
+    /// For `FirstStreamEnds`: after how many deliveries the stream ends, and how many it
+    /// made.
+    end_after: Option<usize>,
+    own: usize,
 }
 
 impl FaultyStream {
@@ -37,7 +41,14 @@ impl FaultyStream {
             last: None,
             ended: false,
             requeue: None,
+            end_after: None,
+            own: 0,
         }
+    }
+
+    pub(crate) fn ending_after(mut self, deliveries: usize) -> Self {
+        self.end_after = Some(deliveries);
+        self
     }
 
     pub(crate) fn requeue_to(mut self, bus: MemoryPubSub, topic: &str) -> Self {
@@ -67,6 +78,10 @@ impl FaultyStream {
                     .expect("a valid type");
                 message
             }
+            Fault::AckRedelivers(every) if n % every == 0 => {
+                let upstream = message.acker().clone();
+                message.with_acker(Acker::new(NackOnAck(upstream)))
+            }
             Fault::NackAcks => {
                 let upstream = message.acker().clone();
                 message.with_acker(Acker::new(AckOnNack(upstream)))
@@ -95,6 +110,11 @@ impl Stream for FaultyStream {
             if let Some(message) = this.queued.pop_front() {
                 return Poll::Ready(Some(Ok(message)));
             }
+            if !this.ended && this.end_after.is_some_and(|limit| this.own >= limit) {
+                // Dropping the bus subscription unsubscribes it.
+                this.inner = Box::pin(futures::stream::empty());
+                this.ended = true;
+            }
             if this.ended {
                 return match this.fault {
                     // Never woken: the stream hangs as a transport that ignores close does.
@@ -111,6 +131,7 @@ impl Stream for FaultyStream {
                 }
                 Some(Err(err)) => return Poll::Ready(Some(Err(err))),
                 Some(Ok(message)) => {
+                    this.own += 1;
                     let n = this.shared.delivered.fetch_add(1, Ordering::AcqRel) + 1;
                     if this.fault == Fault::DeliverAfterClose {
                         // A fresh delivery that settles nothing upstream.
@@ -138,6 +159,19 @@ impl AckSink for AckOnNack {
         } else {
             self.0.nack();
         }
+    }
+}
+
+/// Nacks upstream on an ack: the acked message is redelivered.
+struct NackOnAck(Acker);
+
+impl AckSink for NackOnAck {
+    fn ack(&self) {
+        self.0.nack();
+    }
+
+    fn nack(&self, _cause: NackCause) {
+        self.0.nack();
     }
 }
 
