@@ -30,10 +30,11 @@ pub struct Features {
     pub consumer_groups: bool,
 
     /// A message that was acked is never delivered again, even across closes and
-    /// restarts. Without it, duplicates are allowed (delivery is at least once) where a
-    /// nack, a close, a hand-over or a restart can explain them; an acked message that
-    /// comes back to a subscription on which nothing was nacked still fails, as an ack the
-    /// transport did not honour.
+    /// restarts. Without it, duplicates are allowed (delivery is at least once); but in
+    /// `publish_subscribe` and `no_ack`, a delivery that comes once every message has
+    /// arrived and been acked, nothing nacked, fails, as an ack the transport did not
+    /// honour. (A transport whose consumer group can rebalance in that quiet period, and
+    /// redeliver what it had not committed yet, should run them with no other member.)
     pub exactly_once: bool,
 
     /// Messages arrive in the order they were published (every message of one publisher,

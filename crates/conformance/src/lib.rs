@@ -11,12 +11,13 @@
 //! Every scenario identifies its messages by unique attributes, so counts are exact and
 //! every delivery is compared with what was published (payload and attributes).
 //! Duplicates are allowed unless the transport claims
-//! [`exactly_once`](Features::exactly_once); losses never are. Even at least once, an
-//! acked message does not come back to the subscription that acked it while nothing was
-//! nacked, closed or restarted: that would be an ack the transport ignored. A scenario
-//! that does not apply to the features returns [`Outcome::NotApplicable`] with the
-//! reason, never a silent pass. Every wait is bounded by a deadline of the [`SuiteConfig`], so a transport
-//! that hangs fails rather than hanging the run.
+//! [`exactly_once`](Features::exactly_once); losses never are. Even at least once,
+//! `publish_subscribe` and `no_ack` fail on a delivery that comes once every message has
+//! arrived and been acked with nothing nacked, closed or restarted: that would be an ack
+//! the transport ignored. A scenario that does not apply to the features returns
+//! [`Outcome::NotApplicable`] with the reason, never a silent pass. Every wait is bounded
+//! by a deadline of the [`SuiteConfig`], so a transport that hangs fails rather than
+//! hanging the run.
 //!
 //! ```no_run
 //! use std::{future::ready, sync::Arc};

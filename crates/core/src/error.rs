@@ -234,42 +234,91 @@ pub fn report(error: &(dyn StdError + 'static)) -> String {
 /// The longest text of a JSON decoder's error that is shown, before where it broke.
 const MAX_JSON_ERROR_LEN: usize = 200;
 
+/// How serde writes a value of the input into an error, and how that value ends.
+#[derive(Clone, Copy)]
+enum Quoting {
+    /// `string "…"`: a Rust string literal, whose quotes inside are escaped.
+    Escaped,
+    /// `` unknown variant `…`, expected … ``: the raw value, which may hold a backtick, up
+    /// to the text that follows it.
+    Raw,
+    /// `` integer `…` ``: a number, up to the next backtick.
+    Number,
+    /// `` character `…` ``: one character.
+    Char,
+}
+
+/// The places where serde's messages put a value of the input.
+const VALUES: [(&str, Quoting); 6] = [
+    ("string \"", Quoting::Escaped),
+    ("unknown variant `", Quoting::Raw),
+    ("unknown field `", Quoting::Raw),
+    ("integer `", Quoting::Number),
+    ("floating point `", Quoting::Number),
+    ("character `", Quoting::Char),
+];
+
 /// A `serde_json` error as Switchyard shows it. The decoder quotes the payload's values
-/// that it could not use (`invalid type: string "hunter2", expected u64`), with no key by
-/// which [`redact`] could recognise a secret, and of any length: every double-quoted value
-/// is elided (`string "…"`), and the rest is cut to a bounded length. What was expected,
-/// and where (`at line 1 column 22`), stays.
+/// that it could not use (`invalid type: string "hunter2", expected u64`, ``unknown variant
+/// `hunter2` ``), with no key by which [`redact`] could recognise a secret, and of any
+/// length: each such value is elided (`string "…"`), and the message is cut to a bounded
+/// length. What was expected, and where the decoder broke (`at line 1 column 22`), stay.
 fn json_error_text(error: &serde_json::Error) -> String {
     let full = error.to_string();
-    let mut out = String::with_capacity(full.len().min(MAX_JSON_ERROR_LEN + 40));
-    let mut chars = full.chars();
-    while let Some(c) = chars.next() {
-        if out.len() >= MAX_JSON_ERROR_LEN {
-            out.push('…');
-            if error.line() > 0 {
-                out.push_str(&format!(
-                    " at line {} column {}",
-                    error.line(),
-                    error.column()
-                ));
-            }
-            return out;
+    let location = if error.line() > 0 {
+        format!(" at line {} column {}", error.line(), error.column())
+    } else {
+        String::new()
+    };
+    let message = full.strip_suffix(&location).unwrap_or(&full);
+    let mut out = elide_values(message);
+    if out.len() > MAX_JSON_ERROR_LEN {
+        let mut cut = MAX_JSON_ERROR_LEN;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
         }
-        out.push(c);
-        if c == '"' {
-            // Up to the closing quote; a backslash escapes the next character.
-            while let Some(quoted) = chars.next() {
-                match quoted {
-                    '\\' => {
-                        chars.next();
-                    }
-                    '"' => break,
-                    _ => {}
-                }
-            }
-            out.push_str("…\"");
-        }
+        out.truncate(cut);
+        out.push('…');
     }
+    out.push_str(&location);
+    out
+}
+
+/// `message` with every value of the input that serde wrote into it replaced by `…`.
+fn elide_values(message: &str) -> String {
+    let mut out = String::with_capacity(message.len().min(MAX_JSON_ERROR_LEN + 16));
+    let mut rest = message;
+    while let Some((at, opener, quoting)) = VALUES
+        .iter()
+        .filter_map(|&(opener, quoting)| rest.find(opener).map(|at| (at, opener, quoting)))
+        .min_by_key(|&(at, ..)| at)
+    {
+        out.push_str(&rest[..at + opener.len()]);
+        rest = &rest[at + opener.len()..];
+        // Where the value ends: its closing quote or backtick stays, as the rest does.
+        let end = match quoting {
+            Quoting::Escaped => {
+                let mut escaped = false;
+                rest.char_indices()
+                    .find(|&(_, c)| {
+                        let closes = c == '"' && !escaped;
+                        escaped = c == '\\' && !escaped;
+                        closes
+                    })
+                    .map_or(rest.len(), |(at, _)| at)
+            }
+            Quoting::Raw => ["`, expected ", "`, there are no "]
+                .iter()
+                .filter_map(|after| rest.find(after))
+                .min()
+                .unwrap_or(rest.len()),
+            Quoting::Number => rest.find('`').unwrap_or(rest.len()),
+            Quoting::Char => rest.chars().next().map_or(0, char::len_utf8),
+        };
+        out.push('…');
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
     out
 }
 

@@ -122,10 +122,11 @@ fn unsupported_content_type_is_displayed_redacted() {
     assert!(!shown.contains("abc123secret"), "{shown}");
 }
 
-/// What a JSON decoder's error shows of its input: no quoted value, and a bounded length
-/// whatever the message.
+/// What a JSON decoder's error shows of its input: none of the values it quotes, in any of
+/// serde's spellings, and a bounded length whatever the message; what was expected, and
+/// where, stay.
 #[test]
-fn json_error_text_elides_quoted_values_and_is_bounded() {
+fn json_error_text_elides_the_input_and_keeps_the_rest() {
     use serde::de::Error as _;
     let check = |message: &str, expected: &str| {
         let error = serde_json::Error::custom(message);
@@ -136,16 +137,64 @@ fn json_error_text_elides_quoted_values_and_is_bounded() {
         r#"invalid type: string "…", expected u64"#,
     );
     check(
-        r#"escaped "a \" quote" and "two""#,
-        r#"escaped "…" and "…""#,
+        r#"invalid value: string "a \"quoted\" \\ one", expected a date"#,
+        r#"invalid value: string "…", expected a date"#,
     );
-    check(r#"unterminated "hunter2"#, r#"unterminated "…""#);
-    check("no quotes at all", "no quotes at all");
-    let long = super::json_error_text(&serde_json::Error::custom("x".repeat(10_000)));
-    assert_eq!(
-        long.chars().count(),
-        super::MAX_JSON_ERROR_LEN + 1,
-        "cut, with an ellipsis"
+    check(
+        r#"unterminated string "hunter2"#,
+        r#"unterminated string "…"#,
     );
-    assert!(long.ends_with('…'));
+    check(
+        "unknown variant `hun`ter2`, expected `Plain` or `Express`",
+        "unknown variant `…`, expected `Plain` or `Express`",
+    );
+    check(
+        "unknown field `password`, there are no fields",
+        "unknown field `…`, there are no fields",
+    );
+    check(
+        "invalid type: integer `123456`, expected a string",
+        "invalid type: integer `…`, expected a string",
+    );
+    check(
+        "invalid type: character `x`, expected a string",
+        "invalid type: character `…`, expected a string",
+    );
+    // Quotes that open no value of serde's are text like any other.
+    check(r#"expected "," or "}""#, r#"expected "," or "}""#);
+    check("no values at all", "no values at all");
+    let long = super::json_error_text(&serde_json::Error::custom("é".repeat(10_000)));
+    assert!(long.ends_with('…'), "cut, with an ellipsis");
+    assert!(
+        long.len() <= super::MAX_JSON_ERROR_LEN + '…'.len_utf8(),
+        "{}",
+        long.len()
+    );
+}
+
+/// Where the decoder broke survives whatever comes before it, an unpaired quote included.
+#[test]
+fn json_error_text_keeps_the_line_and_column() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code, reason = "only decoding is tested")]
+    enum Kind {
+        Plain,
+        Express,
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code, reason = "only decoding is tested")]
+    struct Shipment {
+        kind: Kind,
+    }
+    for payload in [
+        r#"{"kind":"a\"b"}"#.to_owned(),
+        format!(r#"{{"kind":"{}"}}"#, "x".repeat(5_000)),
+    ] {
+        let error = serde_json::from_str::<Shipment>(&payload).unwrap_err();
+        let text = super::json_error_text(&error);
+        let location = format!(" at line {} column {}", error.line(), error.column());
+        assert!(text.ends_with(&location), "{text}");
+        assert!(!text.contains("a\\\"b") && !text.contains("xxxx"), "{text}");
+        assert!(text.len() < 300, "{}", text.len());
+    }
 }

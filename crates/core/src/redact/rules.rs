@@ -113,15 +113,17 @@ pub(super) static RULES: LazyLock<Rules> = LazyLock::new(|| {
         // up to the last `@` of the word. A host and port followed by a path with an `@`
         // (`host:8080/a@b`) looks the same and is redacted too: over-redacting a rare URL
         // is the safe side of the trade. The slashes may be escaped (`https:\/\/`), as JSON
-        // encoders that escape `/` (PHP's by default) write them.
+        // encoders that escape `/` (PHP's by default) write them. Userinfo holds no `"`
+        // (RFC 3986 wants it percent-encoded): the match ends with a JSON string, and does
+        // not take the next field's `@` (an email address) for the end of a password.
         template(
-            r"(?i)([a-z][a-z0-9+.\-]*:\\?/\\?/)[^/\s@:]*:\S*@".to_owned(),
+            r#"(?i)([a-z][a-z0-9+.\-]*:\\?/\\?/)[^/\s@:"]*:[^\s"]*@"#.to_owned(),
             format!("${{1}}{REDACTED}@"),
         ),
         // Then userinfo without a `:` (a token as the user name): the whole userinfo goes,
         // greedy up to the last `@` before a `/` or white space.
         template(
-            r"(?i)([a-z][a-z0-9+.\-]*:\\?/\\?/)[^/\s]*@".to_owned(),
+            r#"(?i)([a-z][a-z0-9+.\-]*:\\?/\\?/)[^/\s"]*@"#.to_owned(),
             format!("${{1}}{REDACTED}@"),
         ),
         // Cookies: a `Set-Cookie` header's one value, before its attributes (`Path=/`),

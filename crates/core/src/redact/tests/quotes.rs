@@ -139,3 +139,29 @@ fn userinfo_in_json_with_escaped_slashes_is_redacted() {
         ),
     ]);
 }
+
+/// A URL without userinfo in JSON, followed by a field with an `@` (an email address): a
+/// URL's userinfo cannot hold a `"` (RFC 3986 wants it percent-encoded), so the rules stop
+/// at the string's end instead of reading the next field as a password and mangling both.
+#[test]
+fn a_url_without_userinfo_in_json_is_left_alone() {
+    check_all(&[
+        (
+            r#"{"url":"https:\/\/example.com","email":"bob@example.com"}"#,
+            r#"{"url":"https:\/\/example.com","email":"bob@example.com"}"#,
+        ),
+        (
+            r#"{"url":"https://example.com","email":"bob@example.com"}"#,
+            r#"{"url":"https://example.com","email":"bob@example.com"}"#,
+        ),
+        (
+            r#"{"url":"https://example.com/","owner":"team@eu"}"#,
+            r#"{"url":"https://example.com/","owner":"team@eu"}"#,
+        ),
+        // The secret is still found inside its own string.
+        (
+            r#"{"url":"https://user:hunter2@host","email":"bob@example.com"}"#,
+            r#"{"url":"https://[REDACTED]@host","email":"bob@example.com"}"#,
+        ),
+    ]);
+}

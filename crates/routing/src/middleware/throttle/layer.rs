@@ -75,7 +75,8 @@ impl ThrottleLayerBuilder {
     /// The longest a call waits for its turn by default: 30 s.
     pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(30);
 
-    /// The most calls per period: the limiter keeps one instant per call of a period.
+    /// The most calls per period: the limiter keeps one instant per call of a period (and
+    /// one per caller waiting for its turn).
     pub const MAX_CALLS: u32 = 100_000;
 
     /// The longest a call waits for its turn before it fails. Zero means never wait: a call
@@ -89,7 +90,8 @@ impl ThrottleLayerBuilder {
     pub fn build(self) -> Result<ThrottleLayer, ConfigError> {
         let calls = non_zero("calls", self.calls)?;
         let period = non_zero("period", self.period)?;
-        // The limiter remembers the last `calls` grants: bound that memory.
+        // The limiter remembers the last `calls` grants (and the waiting callers' turns):
+        // bound that memory.
         if calls > Self::MAX_CALLS {
             return Err(ConfigError::OutOfRange {
                 setting: "calls",

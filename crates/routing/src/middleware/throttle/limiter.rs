@@ -40,7 +40,8 @@ impl SlidingLog {
         Self {
             calls,
             period,
-            // Grows to `calls` (bounded by the builder) only if the rate is ever reached.
+            // Holds up to `calls` past grants (bounded by the builder), plus one entry per
+            // caller waiting for its turn, which the callers bound.
             granted: VecDeque::with_capacity(calls.min(1024)),
             next_seq: 0,
         }
@@ -79,11 +80,13 @@ impl SlidingLog {
 
     /// Hands back a reservation whose caller gave up before its instant (cancelled by a
     /// timeout, say). Without this, every cancelled waiter would keep its slot: a throttle
-    /// behind a timeout shorter than the wait would then push each new turn further out,
-    /// time every caller out, and run nothing at all.
+    /// behind a timeout shorter than the wait would then push each new turn further out
+    /// and time nearly every caller out.
     ///
     /// Removing a grant cannot break the rate. Reservations made after this one keep their
-    /// instants, so its slot goes to the next caller only if none was made since.
+    /// instants, so its slot goes to the next caller only if none was made since: when
+    /// many waiters give up at once, the turns of those still waiting stay where they were
+    /// booked, and fewer calls run than the rate allows (though more than without this).
     pub(super) fn withdraw(&mut self, turn: Turn) {
         if let Ok(index) = self
             .granted
