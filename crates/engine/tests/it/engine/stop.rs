@@ -382,22 +382,9 @@ async fn a_stop_after_a_subscriber_panicked_does_not_wait_its_timeout() {
 /// end whoever waits, must not keep them running for good with a handler that never ends.
 #[tokio::test(start_paused = true)]
 async fn an_unbounded_stop_given_up_then_the_engine_dropped_ends_its_tasks() {
-    let (entered, mut handler_runs) = tokio::sync::mpsc::unbounded_channel();
+    let (handler, mut handler_runs) = crate::hanging::hanging_handler();
     let router = Router::builder()
-        .handle(
-            "orders.created",
-            handler_fn(move |_order: Message| {
-                let entered = entered.clone();
-                async move {
-                    // The receiver learns when this future is dropped.
-                    let (alive, gone) = tokio::sync::oneshot::channel::<()>();
-                    let _ = entered.send(alive);
-                    let _gone = gone;
-                    std::future::pending::<()>().await;
-                    Ok(Vec::<Message>::new())
-                }
-            }),
-        )
+        .handle("orders.created", handler)
         .unwrap()
         .build();
     let rig = Rig::new(Engine::builder(), router).start().await;

@@ -477,18 +477,7 @@ async fn an_unregister_given_up_part_way_leaves_no_channel_task_behind() {
 /// good with a handler that never ends.
 #[tokio::test(start_paused = true)]
 async fn an_unbounded_shutdown_given_up_then_the_gateway_dropped_ends_its_tasks() {
-    let (entered, mut handler_runs) = mpsc::unbounded_channel();
-    let handler = handler_fn(move |_request: Message| {
-        let entered = entered.clone();
-        async move {
-            // The receiver learns when this future is dropped.
-            let (alive, gone) = tokio::sync::oneshot::channel::<()>();
-            let _ = entered.send(alive);
-            let _gone = gone;
-            std::future::pending::<()>().await;
-            Ok(Vec::<Message>::new())
-        }
-    });
+    let (handler, mut handler_runs) = crate::hanging::hanging_handler();
     let gateway = Gateway::builder()
         .handler(handler)
         .request_timeout(Duration::MAX)
