@@ -79,21 +79,27 @@ fn numbers(count: usize) -> Vec<String> {
     (0..count).map(|n| n.to_string()).collect()
 }
 
-/// A subscription to `t` with a queue of one, full, and a publish to it blocked for room
-/// (an hour at most): the subscription, and the blocked publish's task.
-async fn blocked_behind_a_full_queue(
-    bus: &MemoryPubSub,
-) -> (
-    Subscription,
-    tokio::task::JoinHandle<switchyard_core::Result<()>>,
-) {
-    let options = switchyard_bus::pubsub::SubscribeOptions::builder()
+/// The options of [`blocked_behind`]'s subscription outside any group: a queue of one,
+/// blocking publishers for an hour at most.
+fn one_blocking_slot() -> switchyard_bus::pubsub::SubscribeOptions {
+    switchyard_bus::pubsub::SubscribeOptions::builder()
         .buffer(1)
         .policy(switchyard_bus::pubsub::SlowConsumerPolicy::Block {
             timeout: Duration::from_secs(3600),
         })
         .build()
-        .unwrap();
+        .unwrap()
+}
+
+/// A subscription to `t` with `options` (a queue of one, under the `Block` policy), full,
+/// and a publish to it blocked for room: the subscription, and the blocked publish's task.
+async fn blocked_behind(
+    bus: &MemoryPubSub,
+    options: switchyard_bus::pubsub::SubscribeOptions,
+) -> (
+    Subscription,
+    tokio::task::JoinHandle<switchyard_core::Result<()>>,
+) {
     let slow = bus.subscribe_with("t", options).unwrap();
     bus.publish("t", msg("fills the queue")).await.unwrap();
     let blocked = {

@@ -393,16 +393,7 @@ fn blocking_member(group: &str, buffer: usize, timeout: Duration) -> SubscribeOp
 async fn a_member_joining_a_full_group_unblocks_its_publishers() {
     let bus = default_bus();
     let options = blocking_member("g", 1, Duration::from_secs(10));
-    let _stalled = bus.subscribe_with("t", options.clone()).unwrap();
-    bus.publish("t", msg("fills the only member"))
-        .await
-        .unwrap();
-    let blocked = {
-        let bus = bus.clone();
-        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
-    };
-    tokio::task::yield_now().await;
-    assert!(!blocked.is_finished(), "every member is full");
+    let (_stalled, blocked) = blocked_behind(&bus, options.clone()).await;
     let mut joined = bus.subscribe_with("t", options).unwrap();
     let result = tokio::time::timeout(DEADLINE, blocked)
         .await
@@ -423,16 +414,7 @@ async fn a_member_joining_a_full_group_unblocks_its_publishers() {
 async fn a_publish_blocked_on_a_group_that_is_emptied_and_formed_again_reaches_the_new_member() {
     let bus = default_bus();
     let options = blocking_member("g", 1, Duration::from_secs(3600));
-    let only = bus.subscribe_with("t", options.clone()).unwrap();
-    bus.publish("t", msg("fills the only member"))
-        .await
-        .unwrap();
-    let blocked = {
-        let bus = bus.clone();
-        tokio::spawn(async move { bus.publish("t", msg("blocked")).await })
-    };
-    tokio::task::yield_now().await;
-    assert!(!blocked.is_finished(), "the only member is full");
+    let (only, blocked) = blocked_behind(&bus, options.clone()).await;
 
     // The publisher is not polled in between: the group is empty for no moment it sees.
     drop(only);

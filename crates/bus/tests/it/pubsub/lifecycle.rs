@@ -69,7 +69,7 @@ async fn close_ends_a_stream_that_waits_for_an_ack() {
 #[tokio::test(start_paused = true)]
 async fn close_fails_a_publisher_blocked_on_a_full_queue() {
     let bus = default_bus();
-    let (_slow, blocked) = blocked_behind_a_full_queue(&bus).await;
+    let (_slow, blocked) = blocked_behind(&bus, one_blocking_slot()).await;
     bus.close().await.unwrap();
     let result = tokio::time::timeout(DEADLINE, blocked)
         .await

@@ -178,7 +178,7 @@ async fn memory_stays_bounded_when_the_consumer_nacks_everything() {
 #[tokio::test(start_paused = true)]
 async fn a_blocked_publish_whose_subscription_leaves_is_counted() {
     let bus = default_bus();
-    let (slow, blocked) = blocked_behind_a_full_queue(&bus).await;
+    let (slow, blocked) = blocked_behind(&bus, one_blocking_slot()).await;
     drop(slow);
     let result = tokio::time::timeout(DEADLINE, blocked)
         .await

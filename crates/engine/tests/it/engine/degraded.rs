@@ -10,12 +10,11 @@ use std::{
 };
 
 use async_trait::async_trait;
-use switchyard_core::{Error, Message, MessageStream, Result, Subscriber, handler_fn};
+use switchyard_core::{Error, Message, MessageStream, Result, Subscriber};
 use switchyard_engine::{Engine, EngineState};
-use switchyard_routing::router::Router;
 use tokio::sync::oneshot;
 
-use super::support::{RecordingPublisher, within};
+use super::support::{RecordingPublisher, absorbing_router, within};
 
 /// A subscriber whose stream panics on the first poll after the test fires `trigger`, and
 /// which tells the test through `dropped` once the engine has dropped that stream.
@@ -56,14 +55,7 @@ async fn an_intake_ended_by_a_panicking_stream_shows_as_degraded() {
     engine
         .add_subscriber("broken", Arc::new(subscriber), "orders")
         .unwrap();
-    let router = Router::builder()
-        .handle(
-            "orders.created",
-            handler_fn(|_m: Message| async { Ok(Vec::<Message>::new()) }),
-        )
-        .unwrap()
-        .build();
-    engine.add_router("orders", router).unwrap();
+    engine.add_router("orders", absorbing_router()).unwrap();
     engine
         .add_publisher("mem://", RecordingPublisher::new())
         .unwrap();

@@ -10,7 +10,7 @@ use std::{
     time::Duration,
 };
 
-use switchyard_core::{Error, Message, NackCause, handler_fn};
+use switchyard_core::{Error, Handler, Message, NackCause, handler_fn};
 use switchyard_engine::{Engine, EngineBuilder, HOPS_ATTRIBUTE, RouterOptions};
 use switchyard_routing::{fan::DEAD_LETTER_REASON, router::Router};
 
@@ -151,20 +151,7 @@ async fn a_cycle_ends_at_the_hop_limit() {
             ])
         }
     });
-    let router = Router::builder()
-        .handle("cycle.a", ping_pong.clone())
-        .unwrap()
-        .handle("cycle.b", ping_pong)
-        .unwrap()
-        .build();
-    let rig = Rig::for_source(
-        Engine::builder().max_hops(5),
-        "cycle",
-        router,
-        RecordingPublisher::new(),
-    )
-    .start()
-    .await;
+    let rig = cycle_rig(ping_pong).await;
     let id = rig.feeder.send(typed("cycle.a")).await;
     assert_eq!(rig.feeder.log.outcome_of(&id).await, Outcome::Acked);
     // Hops 0 (the root) to 5 are handled; the output that would make hop 6 is dead.
@@ -275,20 +262,7 @@ async fn a_hops_attribute_from_outside_neither_shortens_nor_lifts_the_limit() {
                 Ok(vec![copy])
             }
         });
-        let router = Router::builder()
-            .handle("cycle.a", ping_pong.clone())
-            .unwrap()
-            .handle("cycle.b", ping_pong)
-            .unwrap()
-            .build();
-        let rig = Rig::for_source(
-            Engine::builder().max_hops(5),
-            "cycle",
-            router,
-            RecordingPublisher::new(),
-        )
-        .start()
-        .await;
+        let rig = cycle_rig(ping_pong).await;
         let root = Message::builder()
             .message_type("cycle.a")
             .attribute(HOPS_ATTRIBUTE, forged)
@@ -302,4 +276,23 @@ async fn a_hops_attribute_from_outside_neither_shortens_nor_lifts_the_limit() {
         assert_eq!(attr(&dead[0], HOPS_ATTRIBUTE), Some("6"), "{forged}");
         assert_eq!(attr(&dead[0], DEAD_LETTER_REASON), Some("hop-limit"));
     }
+}
+
+/// A started engine whose `ping_pong` handles both `cycle.a` and `cycle.b` (source
+/// `cycle`), with a hop limit of 5.
+async fn cycle_rig(ping_pong: impl Handler + Clone + 'static) -> Rig {
+    let router = Router::builder()
+        .handle("cycle.a", ping_pong.clone())
+        .unwrap()
+        .handle("cycle.b", ping_pong)
+        .unwrap()
+        .build();
+    Rig::for_source(
+        Engine::builder().max_hops(5),
+        "cycle",
+        router,
+        RecordingPublisher::new(),
+    )
+    .start()
+    .await
 }

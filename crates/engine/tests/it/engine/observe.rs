@@ -13,7 +13,7 @@ use switchyard_engine::{
 use switchyard_routing::router::Router;
 
 use super::support::{
-    Behaviour, ChannelSubscriber, Outcome, RecordingPublisher, to, typed, within,
+    Behaviour, ChannelSubscriber, Outcome, RecordingPublisher, absorbing_router, to, typed, within,
 };
 
 /// Everything the hooks saw, as short strings.
@@ -304,14 +304,7 @@ async fn a_panicking_subscriber_error_hook_does_not_end_the_intake() {
         .unwrap();
     let (subscriber, feeder) = ChannelSubscriber::new(16);
     engine.add_subscriber("in", subscriber, "orders").unwrap();
-    let router = Router::builder()
-        .handle(
-            "orders.created",
-            handler_fn(|_m: Message| async { Ok(Vec::<Message>::new()) }),
-        )
-        .unwrap()
-        .build();
-    engine.add_router("orders", router).unwrap();
+    engine.add_router("orders", absorbing_router()).unwrap();
     engine
         .add_publisher("mem://", RecordingPublisher::new())
         .unwrap();

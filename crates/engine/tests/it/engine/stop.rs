@@ -256,19 +256,9 @@ impl switchyard_core::Publisher for GatedClose {
 /// called quiescent, and the publisher closed twice.)
 #[tokio::test(start_paused = true)]
 async fn a_stop_given_up_part_way_then_stopped_again_reports_and_closes_once() {
-    let (entered_tx, mut entered_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let (handler, mut handler_runs) = crate::hanging::hanging_handler();
     let router = Router::builder()
-        .handle(
-            "orders.created",
-            handler_fn(move |_m: Message| {
-                let entered = entered_tx.clone();
-                async move {
-                    let _ = entered.send(()).await;
-                    std::future::pending::<()>().await;
-                    Ok(Vec::<Message>::new())
-                }
-            }),
-        )
+        .handle("orders.created", handler)
         .unwrap()
         .build();
     let publisher = GatedClose::new(false);
@@ -280,7 +270,7 @@ async fn a_stop_given_up_part_way_then_stopped_again_reports_and_closes_once() {
     within("start", engine.start()).await.unwrap();
 
     let id = feeder.send(typed("orders.created")).await;
-    within("the handler runs", entered_rx.recv()).await;
+    within("the handler runs", handler_runs.recv()).await;
 
     // The first stop drains for 10 ms, nacks the message, and then waits on the close;
     // the caller gives up on it after a second (the close timeout is 5 s).

@@ -330,6 +330,17 @@ impl Publisher for RecordingPublisher {
 }
 
 /// A message of `message_type`.
+/// A router that handles `orders.created` and produces nothing: each message is acked.
+pub(crate) fn absorbing_router() -> Router {
+    Router::builder()
+        .handle(
+            "orders.created",
+            switchyard_core::handler_fn(|_message: Message| async { Ok(Vec::<Message>::new()) }),
+        )
+        .expect("a valid type")
+        .build()
+}
+
 pub(crate) fn typed(message_type: &str) -> Message {
     Message::builder()
         .message_type(message_type)
